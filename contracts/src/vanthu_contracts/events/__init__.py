@@ -1,0 +1,1 @@
+"""Per-service contract modules: events, jobs, RPCs, consumers and error codes."""

@@ -1,0 +1,1 @@
+"""NATS/JetStream plumbing: connection, provisioning, outbox, inbox, relay, consumers."""

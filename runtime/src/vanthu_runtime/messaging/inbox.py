@@ -1,0 +1,32 @@
+"""Inbox: a consumer records each event id it applied, in the effect's own transaction.
+
+JetStream delivers at least once (and the outbox may publish a message twice
+outside the de-duplication window), so the effect is guarded by the primary key
+(consumer, event_id): the second claim inserts nothing and the handler skips.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Inbox:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def claim(self, session: AsyncSession, consumer: str, event_id: str) -> bool:
+        """True when this is the first time `consumer` applies `event_id`."""
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(self.table)
+            .values(consumer=consumer, event_id=str(event_id), applied_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        )
+        result = await session.execute(statement)
+        return result.rowcount == 1

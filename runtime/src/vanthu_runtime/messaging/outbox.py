@@ -1,0 +1,78 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change.
+
+A relay (relay.py) later publishes them to JetStream with the envelope id as
+`Nats-Msg-Id`. If the process dies between publishing and marking, the row is
+published again after restart with the same id, and JetStream drops the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vanthu_contracts.envelope import Envelope
+from vanthu_contracts.subjects import event_subject
+
+
+class Outbox:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._wake = asyncio.Event()
+
+    async def add(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        *,
+        subject: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Queue one message inside the caller's transaction.
+
+        Events go to the subject their type names; jobs pass their subject. The
+        current trace context is saved with the row, so the consumer's span joins
+        the trace of the request that caused the event, not the relay's.
+        """
+        from opentelemetry.trace import SpanKind
+
+        from vanthu_runtime.telemetry import inject_headers, tracer
+
+        subject = subject or event_subject(envelope.type)
+        # A short PRODUCER span, child of the request's span; its context travels with the row.
+        with tracer("vanthu.outbox").start_as_current_span(
+            f"{subject} create",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": subject,
+                "messaging.message.id": envelope.msg_id,
+            },
+        ):
+            stored_headers = inject_headers(dict(headers or {}))
+        await session.execute(
+            insert(self.table).values(
+                id=envelope.msg_id,
+                subject=subject,
+                type=envelope.type,
+                data=envelope.model_dump_json().encode(),
+                headers=stored_headers,
+                created_at=datetime.now(UTC),
+                published_at=None,
+            )
+        )
+
+    def wake(self) -> None:
+        """Tell the relay something committed; call after the transaction commits."""
+        self._wake.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep until woken or `seconds` pass, whichever is first."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        self._wake.clear()

@@ -1,0 +1,163 @@
+"""The local-directory adapter: the embedded default, one machine, no object server.
+
+Layout: `root/ab/cd/<sha256>` holds the bytes and `root/ab/cd/<sha256>.json` the
+content type. Writes go to `root/.incoming/` (same filesystem) and are fsynced,
+then renamed into place, so a crash never leaves a half-written object under
+its key. Downloads are HMAC-signed URLs served by the owning service through
+`download_router`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO
+
+from vanthu_contracts.errors import OBJECT_MISSING, UNAVAILABLE
+from vanthu_runtime.errors import AppError
+from vanthu_runtime.objectstore.port import ObjectStore, PutSource, StoredObject, check_sha256
+from vanthu_runtime.objectstore.streams import VerifyingReader, receive, verified_chunks
+from vanthu_runtime.objectstore.url_signing import UrlSigner
+
+DOWNLOAD_PREFIX = "/objects"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_INCOMING = ".incoming"
+
+
+class LocalObjectStore(ObjectStore):
+    def __init__(
+        self,
+        root: Path,
+        url_signer: UrlSigner,
+        base_url: str,
+        *,
+        download_prefix: str = DOWNLOAD_PREFIX,
+    ) -> None:
+        """`base_url` is where the owning service is reached (its public URL); the
+        download router is expected under `download_prefix` there."""
+        self.root = Path(root)
+        self._signer = url_signer
+        self._download_base = base_url.rstrip("/") + "/" + download_prefix.strip("/")
+
+    def path_for(self, sha256: str) -> Path:
+        check_sha256(sha256)
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    async def prepare(self) -> None:
+        await asyncio.to_thread((self.root / _INCOMING).mkdir, parents=True, exist_ok=True)
+
+    async def put(
+        self, source: PutSource, *, content_type: str, max_bytes: int | None = None
+    ) -> StoredObject:
+        incoming = await asyncio.to_thread(self._incoming_file)
+        try:
+            received = await receive(source, incoming, max_bytes=max_bytes)
+            created = await asyncio.to_thread(
+                self._commit, incoming, received.sha256, content_type or DEFAULT_CONTENT_TYPE
+            )
+        finally:
+            await asyncio.to_thread(_discard, incoming)
+        stored = await self.stat(received.sha256)
+        if stored is None:  # deleted by someone else in between; report what we wrote
+            return StoredObject(received.sha256, received.size, content_type, created)
+        return StoredObject(stored.sha256, stored.size, stored.content_type, created)
+
+    async def open(self, sha256: str) -> AsyncIterator[bytes]:
+        path = self.path_for(sha256)
+        if not await asyncio.to_thread(path.is_file):
+            raise AppError(OBJECT_MISSING, details={"sha256": sha256})
+
+        def open_reader() -> VerifyingReader:
+            try:
+                file = path.open("rb")
+            except FileNotFoundError:
+                raise AppError(OBJECT_MISSING, details={"sha256": sha256}) from None
+            return VerifyingReader(file.read, file.close)
+
+        return verified_chunks(sha256, open_reader)
+
+    async def stat(self, sha256: str) -> StoredObject | None:
+        return await asyncio.to_thread(self._stat, self.path_for(sha256))
+
+    async def delete(self, sha256: str) -> None:
+        path = self.path_for(sha256)
+        try:
+            await asyncio.to_thread(path.unlink)
+        except FileNotFoundError:
+            raise AppError(OBJECT_MISSING, details={"sha256": sha256}) from None
+        await asyncio.to_thread(_meta_path(path).unlink, missing_ok=True)
+
+    async def signed_url(self, sha256: str, *, filename: str | None, ttl_s: int) -> str:
+        if not await self.exists(sha256):
+            raise AppError(OBJECT_MISSING, details={"sha256": sha256})
+        expires_at = int(time.time()) + ttl_s
+        return f"{self._download_base}/{sha256}?{self._signer.sign(sha256, filename, expires_at)}"
+
+    async def check(self) -> None:
+        incoming = self.root / _INCOMING
+        usable = await asyncio.to_thread(lambda: incoming.is_dir() and os.access(incoming, os.W_OK | os.X_OK))
+        if not usable:
+            raise AppError(
+                UNAVAILABLE, details={"store": "local", "reason": f"{incoming} is not a writable directory"}
+            )
+
+    # Blocking helpers, run in worker threads.
+
+    def _incoming_file(self) -> IO[bytes]:
+        return tempfile.NamedTemporaryFile(dir=self.root / _INCOMING, prefix="put-", delete=False)
+
+    def _commit(self, incoming: IO[bytes], sha256: str, content_type: str) -> bool:
+        final = self.path_for(sha256)
+        if final.is_file():
+            return False  # same bytes already stored: content addressing makes puts idempotent
+        os.fsync(incoming.fileno())
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # Metadata first: an object visible under its key always has its content type.
+        _write_atomically(_meta_path(final), json.dumps({"content_type": content_type}).encode(), self.root)
+        os.replace(incoming.name, final)
+        _fsync_dir(final.parent)
+        return True
+
+    def _stat(self, path: Path) -> StoredObject | None:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        try:
+            content_type = json.loads(_meta_path(path).read_bytes())["content_type"]
+        except (FileNotFoundError, ValueError, KeyError):
+            content_type = DEFAULT_CONTENT_TYPE
+        return StoredObject(sha256=path.name, size=size, content_type=content_type)
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _write_atomically(target: Path, content: bytes, root: Path) -> None:
+    with tempfile.NamedTemporaryFile(dir=root / _INCOMING, prefix="meta-", delete=False) as tmp:
+        tmp.write(content)
+        tmp.flush()
+        os.fsync(tmp.fileno())
+    os.replace(tmp.name, target)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename is durable only once the directory entry itself is on disk.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(incoming: IO[bytes]) -> None:
+    incoming.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(incoming.name)

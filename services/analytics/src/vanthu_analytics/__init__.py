@@ -1,0 +1,1 @@
+"""vanthu analytics service."""

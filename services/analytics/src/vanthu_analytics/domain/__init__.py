@@ -1,0 +1,1 @@
+"""Pure domain of the analytics service: no framework imports."""

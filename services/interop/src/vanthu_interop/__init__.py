@@ -1,0 +1,1 @@
+"""vanthu interop service."""

@@ -1,0 +1,1 @@
+"""The national document axis: the VNPT SDK protocol (signing, client)."""

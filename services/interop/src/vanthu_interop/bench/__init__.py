@@ -1,0 +1,1 @@
+"""Benchmarks of interop: `vanthu bench edxml` and `vanthu bench exchange`."""

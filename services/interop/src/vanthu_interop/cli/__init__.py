@@ -1,0 +1,1 @@
+"""`vanthu` sub-commands contributed by interop: edxml, axis-sim, interop."""

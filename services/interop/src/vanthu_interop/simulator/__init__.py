@@ -1,0 +1,1 @@
+"""A test double of the national document axis (`vanthu axis-sim`)."""

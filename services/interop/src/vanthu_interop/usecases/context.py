@@ -1,0 +1,104 @@
+"""What every interop use case needs: the unit of work, settings, files, clocks, helpers."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vanthu_contracts.envelope import Envelope
+from vanthu_contracts.events import interop as contract
+from vanthu_contracts.spec import EventSpec
+from vanthu_interop.repository import Repository
+from vanthu_interop.settings import InteropSettings
+from vanthu_interop.storage import FileStorage
+from vanthu_runtime.uow import Tx, UnitOfWork
+
+HOSTED_CACHE_S = 5.0
+
+
+@dataclass
+class Context:
+    uow: UnitOfWork
+    settings: InteropSettings
+    files: FileStorage | None
+    _hosted: dict[str, dict[str, Any]] | None = None
+    _hosted_at: float = 0.0
+
+    async def hosted_agencies(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
+        """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""
+        if self._hosted is None or time.monotonic() - self._hosted_at > HOSTED_CACHE_S:
+            self._hosted = {row["code"]: row for row in await Repository(session).hosted_rows()}
+            self._hosted_at = time.monotonic()
+        return self._hosted
+
+    async def hosted_codes(self, session: AsyncSession) -> set[str]:
+        return set(await self.hosted_agencies(session))
+
+    def forget_hosted(self) -> None:
+        self._hosted = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def utcnow(self) -> datetime:
+        return datetime.now(UTC)
+
+    def local_now(self) -> datetime:
+        """edXML times are local wall-clock time without a zone, to the second."""
+        return datetime.now(self.tz).replace(tzinfo=None, microsecond=0)
+
+    def workdir(self) -> Path:
+        base = self.settings.work_dir or None
+        if base:
+            Path(base).mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="vanthu-interop-", dir=base))
+
+
+def envelope(
+    spec: EventSpec,
+    payload: BaseModel,
+    *,
+    agency: str | None,
+    correlation_id: str | None = None,
+    actor: str = "system",
+) -> Envelope[Any]:
+    return Envelope(
+        type=spec.type,
+        version=spec.version,
+        source="interop",
+        agency=agency,
+        actor=actor,
+        correlation_id=correlation_id,
+        payload=payload,
+    )
+
+
+async def publish(
+    tx: Tx, spec: EventSpec, payload: BaseModel, *, agency: str | None, correlation_id: str | None = None,
+    actor: str = "system",
+) -> str:  # fmt: skip
+    """Queue an event in the transaction; returns its id (the poller waits for it to leave)."""
+    env = envelope(spec, payload, agency=agency, correlation_id=correlation_id, actor=actor)
+    await tx.publish(env)
+    return str(env.id)
+
+
+async def queue_send(tx: Tx, job: contract.SendJob, *, correlation_id: str | None = None) -> None:
+    env = Envelope(
+        type=contract.SEND.type,
+        version=contract.SEND.version,
+        source="interop",
+        agency=job.agency_code,
+        correlation_id=correlation_id or job.external_document_id,
+        payload=job,
+    )
+    await tx.publish(env, subject=contract.SEND.subject)

@@ -1,0 +1,232 @@
+"""The axis protocol: signed headers byte for byte, the client against the simulator, faults."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from interop_edxml_samples import axis_2019_packet, status_packet
+
+from vanthu_interop.axis.client import AxisClient, AxisConnection, AxisRefused, AxisUnavailable
+from vanthu_interop.axis.jsonstream import FieldStreamer, JsonStreamError
+from vanthu_interop.axis.signing import SignatureInvalid, sdk_timestamp, signed_headers, verify
+from vanthu_interop.simulator.app import create_sim_app
+from vanthu_interop.simulator.state import AxisState, Faults, SimAgency
+
+SECRET = "bXktNDQtY2hhcmFjdGVyLXNlY3JldC1mb3ItdmFudGh1"  # 44 characters, like the issued keys
+MOMENT = datetime(2026, 3, 2, 9, 30, 15, 123456)
+
+
+def test_sdk_timestamp_format() -> None:
+    assert sdk_timestamp(MOMENT) == "02032026T093015+0123"
+    assert sdk_timestamp(datetime(2026, 12, 31, 23, 59, 59, 7000)) == "31122026T235959+0007"
+
+
+def test_signed_headers_match_a_worked_example_byte_for_byte() -> None:
+    """The expected values are written out by hand from the protocol description; the HMAC was
+    computed with `openssl dgst -sha256 -hmac` over the literal JSON text below."""
+    headers = signed_headers(
+        {
+            "from": "000.00.00.H99",
+            "servicetype": "eDoc",
+            "messagetype": "edoc",
+            "to": '["000.00.00.G22","000.00.00.H41"]',
+            "hash-file": hashlib.sha256(b"test").hexdigest(),
+            "Content-Type": "application/octet-stream",
+        },
+        system_id="00.99.W00",
+        secret=SECRET,
+        timestamp=sdk_timestamp(MOMENT),
+    )
+    sign_header = (
+        '{"XroadVnpt-timestamp":"02032026T093015+0123","XroadVnpt-systemid":"00.99.W00",'
+        '"XroadVnpt-from":"000.00.00.H99","XroadVnpt-servicetype":"eDoc","XroadVnpt-messagetype":"edoc",'
+        '"XroadVnpt-to":"[\\"000.00.00.G22\\",\\"000.00.00.H41\\"]",'
+        '"XroadVnpt-hash-file":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",'
+        '"XroadVnpt-Content-Type":"application/octet-stream"}'
+    )
+    openssl_hmac = "57fc9ef4b469cdd1874934dcc1efc261a64aecdbf3e827ec73645c7f430175a9"
+    assert hmac.new(SECRET.encode(), sign_header.encode(), hashlib.sha256).hexdigest() == openssl_hmac
+    assert headers == {
+        "timestamp": "02032026T093015+0123",
+        "XroadVnpt-timestamp": "02032026T093015+0123",
+        "systemid": "00.99.W00",
+        "XroadVnpt-systemid": "00.99.W00",
+        "from": "000.00.00.H99",
+        "XroadVnpt-from": "000.00.00.H99",
+        "servicetype": "eDoc",
+        "XroadVnpt-servicetype": "eDoc",
+        "messagetype": "edoc",
+        "XroadVnpt-messagetype": "edoc",
+        "to": '["000.00.00.G22","000.00.00.H41"]',
+        "XroadVnpt-to": '["000.00.00.G22","000.00.00.H41"]',
+        "hash-file": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "XroadVnpt-hash-file": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "XroadVnpt-Content-Type": "application/octet-stream",
+        "XroadVnpt-sign-header-key": "timestamp;systemid;from;servicetype;messagetype;to;hash-file;Content-Type",
+        "XroadVnpt-sign-header": sign_header,
+        "XroadVnpt-hash-header": openssl_hmac,
+        "XroadVnpt-version": "3.0.201608",
+        "User-Agent": "JAVASDKAgent/1.0.0 XRoad/VPCP",
+    }
+
+
+def _verify(headers: dict[str, str]) -> object:
+    return verify(httpx.Headers(headers), {"00.99.W00": SECRET})
+
+
+def test_verification_accepts_good_headers_and_names_what_is_wrong() -> None:
+    good = signed_headers(
+        {"docid": "abc", "status": "done"}, system_id="00.99.W00", secret=SECRET, timestamp="x"
+    )
+    verified = _verify(good)
+    assert verified.system_id == "00.99.W00" and verified.params["status"] == "done"
+    with pytest.raises(SignatureInvalid, match="hash-header"):
+        _verify(signed_headers({"docid": "abc"}, system_id="00.99.W00", secret="wrong", timestamp="x"))
+    with pytest.raises(SignatureInvalid, match="differs"):
+        _verify(good | {"status": "fail"})  # the plain copy changed after signing
+    with pytest.raises(SignatureInvalid, match="differs"):
+        _verify(good | {"XroadVnpt-status": "fail"})
+    with pytest.raises(SignatureInvalid, match="unknown systemId"):
+        _verify(signed_headers({}, system_id="00.98.W00", secret=SECRET, timestamp="x"))
+    with pytest.raises(SignatureInvalid, match="missing"):
+        _verify({"docid": "abc"})
+
+
+def test_the_json_streamer_reads_a_large_field_in_pieces_with_escapes() -> None:
+    document = json.dumps(
+        {"status": "OK", "nested": {"a": [1, '}"']}, "ErrorCode": 0, "data": 'ab/c\\d\u00e9"', "x": None}
+    ).replace("/", "\\/")
+    pieces: list[str] = []
+    streamer = FieldStreamer("data", pieces.append)
+    raw = document.encode()
+    for i in range(len(raw)):  # one byte at a time, splitting escapes and UTF-8 sequences
+        streamer.feed(raw[i : i + 1])
+    fields = streamer.close()
+    assert "".join(pieces) == 'ab/c\\d\u00e9"'
+    assert fields == {"status": "OK", "nested": {"a": [1, '}"']}, "ErrorCode": 0, "x": None}
+    broken = FieldStreamer("data", pieces.append)
+    broken.feed(b'{"status":"OK","data":"abc')
+    with pytest.raises(JsonStreamError):
+        broken.close()
+
+
+# -- the client against the simulator (in process) -----------------------------------------------
+
+A = ("00.99.W00", SECRET)
+B = ("00.41.W00", "c2Vjb25kLXN5c3RlbS1zZWNyZXQtZm9yLXRlc3RzLTE=")
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> AxisState:
+    state = AxisState(tmp_path / "sim")
+    state.add_system(*A, routes=["H99"])
+    state.add_system(*B, routes=["H41"])
+    state.add_agency(
+        SimAgency(code="000.00.00.G22", name="Văn phòng Chính phủ", system_id=A[0], old_code="01.02.G22")
+    )
+    return state
+
+
+def _client(state: AxisState, system: tuple[str, str]) -> AxisClient:
+    transport = httpx.ASGITransport(app=create_sim_app(state))
+    http = httpx.AsyncClient(transport=transport, base_url="http://axis")
+    return AxisClient(AxisConnection("http://axis", system[0], system[1]), http=http)
+
+
+def _packet_from_h99(tmp_path: Path) -> Path:
+    path = tmp_path / "out.edxml"
+    path.write_bytes(axis_2019_packet().replace(b"01.02.G22", b"000.00.00.H99"))
+    return path
+
+
+async def test_send_list_get_acknowledge_round_trip(sim: AxisState, tmp_path: Path) -> None:
+    sender, receiver = _client(sim, A), _client(sim, B)
+    packet = _packet_from_h99(tmp_path)
+    doc_id = await sender.send_edoc(
+        packet, from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H41"]
+    )
+    [entry] = await receiver.get_received_edoc_list("edoc")
+    assert entry.from_code == "000.00.00.H99" and entry.to_code == "000.00.00.H41"
+    target = await receiver.get_edoc(entry.doc_id, tmp_path / "in.edxml")
+    assert target.read_bytes() == packet.read_bytes()  # base64 and "\/" escapes undone, streamed
+    [sent] = await sender.get_sent_edoc_list("edoc", doc_id)
+    assert sent.receiver_doc_id == entry.doc_id and sent.receive_status == "pending"
+    assert sent.notation == "3805/VPCP-HC"
+    await receiver.update_status(entry.doc_id, "done")
+    assert await receiver.get_received_edoc_list("edoc") == []
+    [sent] = await sender.get_sent_edoc_list("edoc", doc_id)
+    assert sent.receive_status == "done"
+    # A status packet is routed by its ResponseFor, not by a `to` header.
+    status = tmp_path / "status.edxml"
+    status.write_bytes(status_packet("03").replace(b"000.00.00.G22</", b"000.00.00.H99</"))
+    await receiver.send_edoc(status, from_code="000.00.00.H41", message_type="status")
+    [status_entry] = await sender.get_received_edoc_list("status")
+    assert status_entry.from_code == "000.00.00.H41" and status_entry.to_code == "000.00.00.H99"
+
+
+async def test_refusals_and_injected_faults(sim: AxisState, tmp_path: Path) -> None:
+    sender = _client(sim, A)
+    packet = _packet_from_h99(tmp_path)
+    impostor = _client(sim, (A[0], B[1]))
+    with pytest.raises(AxisRefused) as refused:
+        await impostor.get_received_edoc_list()
+    assert refused.value.error_code == "401"
+    with pytest.raises(AxisRefused, match="unknown recipients"):
+        await sender.send_edoc(
+            packet, from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H01"]
+        )
+    with pytest.raises(AxisRefused, match="không thuộc"):
+        await sender.send_edoc(
+            packet, from_code="000.00.00.H41", message_type="edoc", to_codes=["000.00.00.H41"]
+        )
+    sim.set_faults(Faults(fail_next={"sendEdoc": 1}))
+    with pytest.raises(AxisUnavailable):
+        await sender.send_edoc(
+            packet, from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H41"]
+        )
+    assert sim.deliveries == {}  # failed before doing anything
+    sim.set_faults(Faults(lose_answer_next={"sendEdoc": 1}))
+    with pytest.raises(AxisUnavailable):
+        await sender.send_edoc(
+            packet, from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H41"]
+        )
+    assert len(sim.deliveries) == 1  # done, but the answer was lost: the sender must not resend blindly
+    [sent] = await sender.get_sent_edoc_list("edoc")
+    assert sent.to_code == "000.00.00.H41"
+
+
+async def test_directory_operations(sim: AxisState) -> None:
+    client = _client(sim, A)
+    await client.register_agency(
+        code="000.00.12.H99", name="Sở Tài chính", pcode="00.99.W00", mail="stc@h99.gov.vn"
+    )
+    plain = await client.get_agencies_list()
+    assert {a["code"] for a in plain} == {"000.00.00.G22", "000.00.12.H99"} and "code102" not in plain[0]
+    qd20 = {a["code"]: a for a in await client.get_agencies_list_qd20()}
+    assert (
+        qd20["000.00.00.G22"]["oldCode"] == "01.02.G22"
+        and qd20["000.00.12.H99"]["code102"] == "000.00.12.H99"
+    )
+    assert sim.system_of("000.00.12.H99") == A[0]
+
+
+async def test_reserialised_and_duplicated_deliveries(sim: AxisState, tmp_path: Path) -> None:
+    sender, receiver = _client(sim, A), _client(sim, B)
+    sim.set_faults(Faults(reserialise=True, duplicate_list_entries=True, redeliver_next=1))
+    packet = tmp_path / "p.edxml"
+    packet.write_bytes(axis_2019_packet().replace(b"01.02.G22", b"000.00.00.H99"))
+    await sender.send_edoc(packet, from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H41"])
+    entries = await receiver.get_received_edoc_list()
+    assert len(entries) == 2 and entries[0].doc_id == entries[1].doc_id
+    text = (await receiver.get_edoc(entries[0].doc_id, tmp_path / "in.edxml")).read_text("utf-8")
+    assert "<edXML:OrganId>001.00.20.TT2</edXML:OrganId>" in text and text.count("<edXML:TraceHeader>") == 3
+    assert "<edXML:OrganAdd/>" in text
+    await receiver.update_status(entries[0].doc_id, "done")
+    again = await receiver.get_received_edoc_list()
+    assert {e.doc_id for e in again} != {entries[0].doc_id} and len({e.doc_id for e in again}) == 1

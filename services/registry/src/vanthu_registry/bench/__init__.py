@@ -1,0 +1,1 @@
+"""Benchmarks of the registry (`vanthu bench intake`, `vanthu bench search`)."""

@@ -1,0 +1,1 @@
+"""Pure domain of the registry service: no framework imports."""

@@ -1,0 +1,1 @@
+"""vanthu routing service."""

@@ -1,0 +1,1 @@
+"""Queries of the routing service, one module per aggregate."""

@@ -1,0 +1,113 @@
+"""The local directory projection: agencies, units and users as the registry announced them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vanthu_contracts.events.common import Role
+from vanthu_routing.domain.actors import LEADER_ROLES, UNIT_HEAD_ROLES
+from vanthu_routing.domain.handling import UnitTree
+from vanthu_routing.repos.sql import upsert
+from vanthu_routing.repository import dir_agencies, dir_units, dir_users
+
+
+@dataclass(frozen=True)
+class DirUser:
+    id: str
+    agency_code: str
+    unit_id: str | None
+    full_name: str
+    position: str
+    roles: frozenset[str]
+    email: str
+    active: bool
+
+
+def _user(row: Any) -> DirUser:
+    return DirUser(
+        id=row.id,
+        agency_code=row.agency_code,
+        unit_id=row.unit_id,
+        full_name=row.full_name,
+        position=row.position,
+        roles=frozenset(row.roles or ()),
+        email=row.email or "",
+        active=row.active,
+    )
+
+
+class DirectoryRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def save_agency(self, values: dict[str, Any]) -> None:
+        await upsert(self.session, dir_agencies, values, ["code"])
+
+    async def save_unit(self, values: dict[str, Any]) -> None:
+        await upsert(self.session, dir_units, values, ["id"])
+
+    async def save_user(self, values: dict[str, Any]) -> None:
+        await upsert(self.session, dir_users, values, ["id"])
+
+    async def user(self, user_id: str) -> DirUser | None:
+        row = (await self.session.execute(select(dir_users).where(dir_users.c.id == user_id))).first()
+        return _user(row) if row else None
+
+    async def users(self, user_ids: list[str]) -> dict[str, DirUser]:
+        if not user_ids:
+            return {}
+        rows = (await self.session.execute(select(dir_users).where(dir_users.c.id.in_(user_ids)))).all()
+        return {r.id: _user(r) for r in rows}
+
+    async def unit_abbreviation(self, unit_id: str | None) -> str | None:
+        """The drafting unit's abbreviation (VP): the registry puts the agency's before it (UBND-VP)."""
+        if unit_id is None:
+            return None
+        return (
+            await self.session.execute(select(dir_units.c.abbreviation).where(dir_units.c.id == unit_id))
+        ).scalar_one_or_none() or None
+
+    async def tree(self, agency: str, user_ids: Iterable[str] | None = None) -> UnitTree:
+        """All units of the agency, and its users (only `user_ids` when given: agencies are big,
+        a rule needs a handful of people)."""
+        units = (
+            await self.session.execute(
+                select(dir_units.c.id, dir_units.c.parent_unit_id).where(
+                    dir_units.c.agency_code == agency, dir_units.c.active.is_(True)
+                )
+            )
+        ).all()
+        query = select(dir_users.c.id, dir_users.c.unit_id).where(
+            dir_users.c.agency_code == agency, dir_users.c.active.is_(True)
+        )
+        wanted = None if user_ids is None else list(user_ids)
+        if wanted is not None:
+            query = query.where(dir_users.c.id.in_(wanted))
+        users = (await self.session.execute(query)).all() if wanted != [] else []
+        return UnitTree(
+            agency=agency,
+            unit_parent={u.id: u.parent_unit_id for u in units},
+            user_unit={u.id: u.unit_id for u in users},
+        )
+
+    async def _with_roles(self, agency: str, roles: frozenset[Role], unit_id: str | None = None) -> list[str]:
+        query = select(dir_users.c.id, dir_users.c.roles).where(
+            dir_users.c.agency_code == agency, dir_users.c.active.is_(True)
+        )
+        if unit_id is not None:
+            query = query.where(dir_users.c.unit_id == unit_id)
+        wanted = {str(r) for r in roles}
+        return [r.id for r in (await self.session.execute(query)).all() if wanted & set(r.roles or ())]
+
+    async def leaders(self, agency: str) -> list[str]:
+        """Lãnh đạo and phó lãnh đạo: who receives documents waiting for assignment."""
+        return await self._with_roles(agency, LEADER_ROLES)
+
+    async def unit_heads(self, agency: str, unit_id: str) -> list[str]:
+        """Trưởng and phó phòng of a unit: who acts for an assignment given to the unit."""
+        return await self._with_roles(agency, UNIT_HEAD_ROLES, unit_id)

@@ -1,0 +1,1 @@
+"""Use cases of the routing service, one module per area."""

@@ -1,0 +1,87 @@
+"""In-app notifications: stored in the user's list and published, in the action's transaction.
+
+E-mail is a second step: a notification for a user with an address is marked `pending` and the
+mailer (`vanthu_routing.mailer`) sends it when SMTP is configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+
+from vanthu_contracts.envelope import Envelope
+from vanthu_contracts.events import routing as c
+from vanthu_contracts.events.routing import AssigneeKind, NotificationKind
+from vanthu_routing.ids import new_id
+from vanthu_routing.repos.directory import DirectoryRepo
+from vanthu_routing.repository import notifications
+from vanthu_runtime.uow import Tx
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: NotificationKind
+    title_vi: str
+    title_en: str
+    ref_type: str
+    ref_id: str
+
+
+class Notifier:
+    def __init__(self, *, email_enabled: bool) -> None:
+        self.email_enabled = email_enabled
+
+    async def recipients(self, tx: Tx, agency: str, kind: AssigneeKind, assignee_id: str) -> list[str]:
+        """A person is their own recipient; a unit is represented by its heads."""
+        if kind is AssigneeKind.USER:
+            return [assignee_id]
+        return await DirectoryRepo(tx.session).unit_heads(agency, assignee_id)
+
+    async def notify(
+        self, tx: Tx, agency: str, user_ids: list[str], message: Message, now: datetime, actor: str = "system"
+    ) -> list[str]:
+        ids: list[str] = []
+        rows = []
+        for user_id in dict.fromkeys(user_ids):  # once per user, in order
+            notification_id = new_id()
+            ids.append(notification_id)
+            rows.append(
+                {
+                    "id": notification_id,
+                    "agency_code": agency,
+                    "user_id": user_id,
+                    "kind": str(message.kind),
+                    "title_vi": message.title_vi[:500],
+                    "title_en": message.title_en[:500],
+                    "ref_type": message.ref_type,
+                    "ref_id": message.ref_id,
+                    "created_at": now,
+                    "read_at": None,
+                    "email_state": "pending" if self.email_enabled else "none",
+                    "email_attempts": 0,
+                }
+            )
+            await tx.publish(
+                Envelope(
+                    type=c.NOTIFICATION_CREATED.type,
+                    source="routing",
+                    agency=agency,
+                    actor=actor,
+                    payload=c.NotificationCreated(
+                        notification_id=notification_id,
+                        agency_code=agency,
+                        user_id=user_id,
+                        kind=message.kind,
+                        title_vi=message.title_vi[:500],
+                        title_en=message.title_en[:500],
+                        ref_type=message.ref_type,
+                        ref_id=message.ref_id,
+                        created_at=now,
+                    ),
+                )
+            )
+        if rows:
+            await tx.session.execute(insert(notifications), rows)
+        return ids

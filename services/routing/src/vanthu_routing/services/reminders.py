@@ -1,0 +1,138 @@
+"""Reminders: due soon and overdue, to the handler and the assigner; each sent once per deadline.
+
+A sweep runs every `reminder_interval_s` (and on demand, for operators and tests). It also
+publishes the end of delegations that expired since the last sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, select
+
+from vanthu_contracts.events.routing import AssigneeKind, NotificationKind
+from vanthu_routing.domain.secrecy import notice_label
+from vanthu_routing.repos.notifications import NotificationRepo
+from vanthu_routing.repository import assignments, handlings, tasks
+from vanthu_routing.services.context import RoutingContext
+from vanthu_routing.services.delegation import DelegationService
+from vanthu_routing.services.notifier import Message
+from vanthu_runtime.uow import Tx
+
+log = logging.getLogger("vanthu.routing.reminders")
+OPEN_TASK_STATES = ("chua_thuc_hien", "dang_thuc_hien", "cho_xac_nhan", "tam_dung")
+
+
+@dataclass
+class SweepResult:
+    due_soon: int = 0
+    overdue: int = 0
+    delegations_ended: int = 0
+
+
+class ReminderService:
+    def __init__(self, ctx: RoutingContext, delegations: DelegationService) -> None:
+        self.ctx = ctx
+        self.delegations = delegations
+
+    async def sweep(self) -> SweepResult:
+        result = SweepResult()
+        today = self.ctx.clock.today()
+        soon = self.ctx.calendar.add_working_days(today, self.ctx.due_soon_working_days)
+        now = self.ctx.clock.now()
+        async with self.ctx.uow.begin() as tx:
+            await self._assignments(tx, today, soon, result)
+            await self._tasks(tx, today, soon, result)
+            result.delegations_ended = await self.delegations.end_expired(tx, now)
+        return result
+
+    async def _assignments(self, tx: Tx, today: date, soon: date, result: SweepResult) -> None:
+        rows = (
+            await tx.session.execute(
+                select(
+                    assignments.c.id,
+                    assignments.c.kind,
+                    assignments.c.assignee_id,
+                    assignments.c.assigned_by,
+                    assignments.c.deadline,
+                    handlings.c.agency_code,
+                    handlings.c.subject,
+                    handlings.c.code_notation,
+                    handlings.c.secrecy,
+                    handlings.c.incoming_number,
+                )
+                .join(handlings, handlings.c.id == assignments.c.handling_id)
+                .where(
+                    and_(
+                        assignments.c.is_open.is_(True),
+                        assignments.c.deadline.is_not(None),
+                        assignments.c.deadline <= soon,
+                    )
+                )
+            )
+        ).all()
+        repo = NotificationRepo(tx.session)
+        now = self.ctx.clock.now()
+        for r in rows:
+            overdue = r.deadline < today
+            kind = NotificationKind.OVERDUE if overdue else NotificationKind.DUE_SOON
+            if not await repo.remember_reminder(f"a:{r.id}:{kind}:{r.deadline.isoformat()}", now):
+                continue
+            label = notice_label(r.code_notation, r.subject, r.secrecy, r.incoming_number)
+            when = f"{r.deadline:%d/%m/%Y}"
+            handler = await self.ctx.notifier.recipients(tx, r.agency_code, AssigneeKind(r.kind), r.assignee_id)
+            vi = f"Quá hạn xử lý ({when}): {label}" if overdue else f"Sắp đến hạn xử lý ({when}): {label}"
+            en = f"Overdue since {r.deadline.isoformat()}: {label}" if overdue else f"Due {r.deadline.isoformat()}: {label}"
+            await self.ctx.notifier.notify(
+                tx, r.agency_code, [*handler, r.assigned_by], Message(kind, vi, en, "assignment", r.id), now
+            )
+            if overdue:
+                result.overdue += 1
+            else:
+                result.due_soon += 1
+
+    async def _tasks(self, tx: Tx, today: date, soon: date, result: SweepResult) -> None:
+        rows = (
+            await tx.session.execute(
+                select(tasks).where(
+                    tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.deadline.is_not(None), tasks.c.deadline <= soon
+                )
+            )
+        ).mappings().all()
+        repo = NotificationRepo(tx.session)
+        now = self.ctx.clock.now()
+        for r in rows:
+            overdue = r["deadline"] < today
+            kind = NotificationKind.OVERDUE if overdue else NotificationKind.DUE_SOON
+            if not await repo.remember_reminder(f"t:{r['id']}:{kind}:{r['deadline'].isoformat()}", now):
+                continue
+            owners = (
+                [r["assignee_id"]]
+                if r["assignee_id"]
+                else await self.ctx.notifier.recipients(tx, r["agency_code"], AssigneeKind.UNIT, r["owner_unit_id"])
+            )
+            when = f"{r['deadline']:%d/%m/%Y}"
+            vi = f"Nhiệm vụ quá hạn ({when}): {r['title']}" if overdue else f"Nhiệm vụ sắp đến hạn ({when}): {r['title']}"
+            en = f"Task overdue ({r['deadline'].isoformat()}): {r['title']}" if overdue else f"Task due {r['deadline'].isoformat()}: {r['title']}"
+            await self.ctx.notifier.notify(
+                tx, r["agency_code"], [*owners, r["assigned_by"]], Message(kind, vi[:500], en[:500], "task", r["id"]), now
+            )
+            if overdue:
+                result.overdue += 1
+            else:
+                result.due_soon += 1
+
+    async def run(self, interval_s: float) -> None:
+        while True:
+            try:
+                result = await self.sweep()
+                if result.due_soon or result.overdue or result.delegations_ended:
+                    log.info("reminders: %s", result)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reminder sweep failed; next try in %.0fs", interval_s)
+            await asyncio.sleep(interval_s)

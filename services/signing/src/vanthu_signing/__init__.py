@@ -1,0 +1,1 @@
+"""vanthu signing service."""

@@ -1,0 +1,1 @@
+"""Pure rules of the signing service: no framework, no I/O."""

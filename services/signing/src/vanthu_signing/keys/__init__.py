@@ -1,0 +1,1 @@
+"""Key access: PKCS#11 session pools, development key files, certificates and secrets."""
