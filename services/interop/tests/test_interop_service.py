@@ -3,6 +3,7 @@ recall/update/replace, secret documents, the dead-letter list and replay."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -281,15 +282,23 @@ async def test_a_secret_document_sharing_an_ordinary_documents_id_is_delivered_a
     assert sorted(h["code"] for h in (await shown(ordinary.document_id))["history"]) == ["01", "15"]
 
 
+async def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the operator CLI without blocking the event loop.
+
+    The service under test shares this loop: a blocking `subprocess.run` freezes it, and if the
+    service is inside a write transaction at that moment the CLI waits for SQLite's lock until
+    its busy timeout ("database is locked") — a deadlock of the test's own making.
+    """
+    return await asyncio.to_thread(subprocess.run, args, env=env, capture_output=True, text=True, timeout=120)
+
+
 async def test_operators_list_and_replay_failed_deliveries_from_the_command_line(platform: Platform) -> None:
     document = issued(PROVINCE, 9, external=[(VPCP, "Văn phòng Chính phủ")])
     await publish(platform.nc, "registry.document.issued", document, source="registry", agency=PROVINCE)
     await platform.log.wait_for("interop.send.failed", document_id=document.document_id)
     env = {**os.environ, "VANTHU_INTEROP_DATABASE_URL": platform.settings.database_url}
     vanthu = str(Path(sys.executable).parent / "vanthu")
-    listed = subprocess.run(
-        [vanthu, "interop", "failed", "--json"], env=env, capture_output=True, text=True, timeout=120
-    )
+    listed = await run_cli([vanthu, "interop", "failed", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     [row] = json.loads(listed.stdout)
     assert (
@@ -297,15 +306,11 @@ async def test_operators_list_and_replay_failed_deliveries_from_the_command_line
         and row["error_code"] == "interop.axis_unavailable"
         and row["attempts"] == 8
     )
-    replayed = subprocess.run(
-        [vanthu, "interop", "replay", row["id"]], env=env, capture_output=True, text=True, timeout=120
-    )
+    replayed = await run_cli([vanthu, "interop", "replay", row["id"]], env)
     assert replayed.returncode == 0 and row["id"] in replayed.stdout, replayed.stderr
     # The running service's relay picks the job up from the outbox; it fails again (no axis here).
     await platform.log.wait_for("interop.send.failed", 2, document_id=document.document_id)
-    again = subprocess.run(
-        [vanthu, "interop", "replay", "no-such-id"], env=env, capture_output=True, text=True, timeout=120
-    )
+    again = await run_cli([vanthu, "interop", "replay", "no-such-id"], env)
     assert (
         again.returncode != 0
         and "error interop.document_unknown:" in again.stderr
