@@ -28,6 +28,7 @@ from vanthu_contracts.events import interop as interop_contract
 from vanthu_contracts.events import signing as signing_contract
 from vanthu_contracts.events.registry import AgencyUpserted, OrganRef, OutgoingIssued
 from vanthu_contracts.subjects import event_subject
+from vanthu_testing.clock import local_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats, pytest.mark.slow]
 
@@ -117,7 +118,7 @@ async def _until(check: Any, what: str, timeout: float = DONE_WITHIN_S) -> None:
 def _issued(number: int) -> OutgoingIssued:
     import uuid
 
-    today = datetime.now(UTC).date()
+    today = local_today()
     symbol = f"{number}/UBND-VP"
     return OutgoingIssued(
         document_id=str(uuid.uuid4()), agency_code=SENDER[0], type_name="Công văn", code_number=str(number),

@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from vanthu_interop.bench.platforms import B_SECRET, B_SYSTEM
 from vanthu_interop.domain.outgoing import edoc_packet
 from vanthu_interop.edxml import build_file
 from vanthu_interop.edxml.model import Attachment, Organ
+from vanthu_testing.clock import local_today
 
 DEMO_PASSWORD = "vanthu-demo-2026"
 # The demo province H99 (registry's demo_province.json): code -> login prefix.
@@ -261,7 +262,7 @@ class LoadDriver:
             "subject": f"V/v kiểm thử chịu lỗi, văn bản giấy số {number}",
             "code_number": number,
             "code_notation": notation,
-            "issued_date": date.today().isoformat(),
+            "issued_date": local_today().isoformat(),
             "organ_id": FOREIGN.organ_id,
             "organ_name": FOREIGN.organ_name,
         }
@@ -285,14 +286,14 @@ class LoadDriver:
     async def _electronic(self, index: int) -> None:
         agency = self._agency(index)
         clerk = self.clerks[agency]
-        external_id = f"{FOREIGN.organ_id},{date.today():%Y/%m/%d},{index + 1}/UBND-E{self.run_id}"
+        external_id = f"{FOREIGN.organ_id},{local_today():%Y/%m/%d},{index + 1}/UBND-E{self.run_id}"
         body = {
             "metadata": {
                 "type": "cong_van",
                 "subject": f"V/v kiểm thử chịu lỗi, văn bản điện tử {index + 1}",
                 "code_number": str(index + 1),
                 "code_notation": f"UBND-E{self.run_id}",
-                "issued_date": date.today().isoformat(),
+                "issued_date": local_today().isoformat(),
                 "organ_id": FOREIGN.organ_id,
                 "organ_name": FOREIGN.organ_name,
             },
@@ -357,7 +358,7 @@ class LoadDriver:
     async def _axis(self, index: int) -> None:
         agency = self._agency(index)
         number = index + 1
-        external_id = f"{FOREIGN.organ_id},{date.today():%Y/%m/%d},{number}/UBND-A{self.run_id}"
+        external_id = f"{FOREIGN.organ_id},{local_today():%Y/%m/%d},{number}/UBND-A{self.run_id}"
         pdf = self.work_dir / f"axis-{index}.pdf"
         pdf.write_bytes(unique_pdf(self.pdf, self._key(index)))
         facts = {
@@ -366,7 +367,7 @@ class LoadDriver:
             "code_notation": f"UBND-A{self.run_id}",
             "type_name": "Công văn",
             "subject": f"V/v kiểm thử chịu lỗi, văn bản qua trục {number}",
-            "issued_date": date.today().isoformat(),
+            "issued_date": local_today().isoformat(),
             "signer_name": "Nguyễn Văn Sơn",
             "signer_position": "Chủ tịch",
         }

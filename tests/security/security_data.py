@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 import httpx
 from security_platform import VPCP, SecurityPlatform, eventually
+
+from vanthu_testing.clock import local_today
 
 _numbers = itertools.count(1)
 
@@ -43,7 +45,7 @@ async def register_incoming(
         "subject": subject or f"V/v kiểm tra an toàn thông tin số {number}",
         "code_number": str(100 + number),
         "code_notation": "BXD-VP",
-        "issued_date": str(date.today() - timedelta(days=2)),
+        "issued_date": str(local_today() - timedelta(days=2)),
         "organ_name": "Bộ Xây dựng",
         "signer_position": "Thứ trưởng",
         "signer_name": "Nguyễn Văn A",
@@ -108,7 +110,7 @@ async def open_work_file(platform: SecurityPlatform, agency: str, document_ids: 
             agency,
             "vanthu",
             json={
-                "year": date.today().year,
+                "year": local_today().year,
                 "title": f"Hồ sơ bảo mật {number}",
                 "notation": f"{number:02d}.BMAT",
             },
@@ -215,7 +217,7 @@ async def task_for_unit(platform: SecurityPlatform, agency: str) -> dict[str, An
             json={
                 "title": f"Rà soát an toàn thông tin {next(_numbers)}",
                 "owner_unit_id": platform.person(agency, "truongphong").unit,
-                "deadline": str(date.today() + timedelta(days=30)),
+                "deadline": str(local_today() + timedelta(days=30)),
             },
         )
     )

@@ -16,7 +16,7 @@ import asyncio
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,7 @@ from security_platform import AGENCY_A, AGENCY_B, PROVINCE, SecurityPlatform, ev
 from sqlalchemy import func, select
 
 from vanthu_contracts.errors import lookup
+from vanthu_testing.clock import local_today
 
 # One person of each kind of role: văn thư, leader, unit head, specialist, administrator.
 A_PEOPLE = ("vanthu", "lanhdao", "truongphong", "chuyenvien", "quantri")
@@ -116,7 +117,7 @@ async def _build_world(platform: SecurityPlatform) -> World:
                     {"kind": "user", "participant_id": platform.person(b, "pholanhdao").user_id}
                 ],
                 "question": "Đề nghị góp ý",
-                "due_date": str(date.today() + timedelta(days=5)),
+                "due_date": str(local_today() + timedelta(days=5)),
             },
         )
     )
@@ -248,7 +249,7 @@ class Attempt:
 
 
 def _attempts(platform: SecurityPlatform, w: World) -> list[Attempt]:
-    b_unit, b_leader, month = w["unit"], w["leader"], f"{date.today():%Y-%m}"
+    b_unit, b_leader, month = w["unit"], w["leader"], f"{local_today():%Y-%m}"
     a_admin, a_unit = platform.person(AGENCY_A, "quantri"), platform.person(AGENCY_A, "truongphong").unit
     pdf = {"files": {"file": ("x.pdf", letter_pdf(), "application/pdf")}}
     take_b = {
@@ -264,11 +265,11 @@ def _attempts(platform: SecurityPlatform, w: World) -> list[Attempt]:
         "password": "mat-khau-ke-gian",
     }
     assignment = f"/api/v1/assignments/{w['assignment']}"
-    extension = {"reason": "cần thêm thời gian", "new_deadline": str(date.today() + timedelta(days=60))}
+    extension = {"reason": "cần thêm thời gian", "new_deadline": str(local_today() + timedelta(days=60))}
     opinion = {
         "participants": [{"kind": "user", "participant_id": a_admin.user_id}],
         "question": "?",
-        "due_date": str(date.today() + timedelta(days=3)),
+        "due_date": str(local_today() + timedelta(days=3)),
     }
     as_b_leader = {"Vanthu-On-Behalf-Of": b_leader}
     request = f"/api/v1/token-agent/requests/{w['token_request']}"
@@ -491,7 +492,7 @@ async def test_lists_and_searches_show_nothing_of_another_agency(
     assert found["total"] == 0 and found["items"] == []
     for who in ("vanthu", "lanhdao", "quantri"):
         assert all(r["agency_code"] == a for r in await listed("registry", "/api/v1/registers", who))
-    catalog = await listed("registry", f"/api/v1/work-files/catalog/{date.today().year}", "vanthu")
+    catalog = await listed("registry", f"/api/v1/work-files/catalog/{local_today().year}", "vanthu")
     assert world["work_file"] not in json.dumps(catalog)
     printed = await platform.request(
         "registry",
@@ -501,8 +502,8 @@ async def test_lists_and_searches_show_nothing_of_another_agency(
         "vanthu",
         params={
             "direction": "incoming",
-            "from": str(date.today() - timedelta(days=1)),
-            "to": str(date.today()),
+            "from": str(local_today() - timedelta(days=1)),
+            "to": str(local_today()),
             "register_id": world["register"],
             "format": "xlsx",
         },

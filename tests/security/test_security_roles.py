@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
 from typing import Any
 
 import httpx
@@ -34,6 +33,7 @@ from sqlalchemy import select
 
 from vanthu_contracts.errors import FORBIDDEN, PROVINCE_OPERATOR_ONLY
 from vanthu_routing.domain.secrecy import SECRET_SUBJECT
+from vanthu_testing.clock import local_today
 
 NOT_CLERKS = ("lanhdao", "pholanhdao", "truongphong", "photruongphong", "chuyenvien", "quantri")
 
@@ -53,7 +53,7 @@ async def test_only_the_clerk_registers_and_numbers_even_claiming_to_be_the_syst
             "subject": "V/v thử vai trò",
             "code_number": "9",
             "code_notation": "BXD-VP",
-            "issued_date": str(date.today()),
+            "issued_date": str(local_today()),
             "organ_name": "Bộ Xây dựng",
         }
     )
@@ -140,7 +140,7 @@ async def test_registers_grants_trails_and_prints_by_role(platform: SecurityPlat
                 "registry", "GET", f"/api/v1/documents/{document['id']}/audit", AGENCY_A, who
             )
         )
-    period = {"direction": "incoming", "from": str(date.today()), "to": str(date.today()), "format": "xlsx"}
+    period = {"direction": "incoming", "from": str(local_today()), "to": str(local_today()), "format": "xlsx"}
     for who in ("truongphong", "chuyenvien", "quantri"):
         refused(
             await platform.request("registry", "GET", "/api/v1/registers/print", AGENCY_A, who, params=period)
@@ -440,7 +440,7 @@ async def test_province_wide_operations_are_for_the_provinces_administrators(
 
 async def test_analytics_for_readers_and_the_province_for_the_province(platform: SecurityPlatform) -> None:
     await register_incoming(platform, AGENCY_B)  # something of another Sở to be counted
-    month = {"month": f"{date.today():%Y-%m}"}
+    month = {"month": f"{local_today():%Y-%m}"}
     for report in ("usage", "province", "flags", "ranking", "status"):
         for who in ("chuyenvien",):
             refused(

@@ -17,6 +17,7 @@ from vanthu_contracts.envelope import Envelope
 from vanthu_contracts.events.registry import AgencyUpserted, FileRef, OrganRef, OutgoingIssued
 from vanthu_contracts.subjects import event_subject
 from vanthu_runtime.messaging.provision import provision
+from vanthu_testing.clock import local_today
 
 
 class EventLog:
@@ -84,7 +85,7 @@ def issued(
     secrecy: str = "thuong",
     notation: str = "UBND-VP",
 ) -> OutgoingIssued:
-    today = datetime.now(UTC).date()
+    today = local_today()
     code_number = f"{number:02d}"
     return OutgoingIssued(
         document_id=str(uuid.uuid4()),

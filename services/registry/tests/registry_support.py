@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from vanthu_contracts.events.common import Role
 from vanthu_registry.app import create_app
 from vanthu_registry.settings import RegistrySettings
 from vanthu_runtime.auth import DevTokenIssuer, Principal, ensure_dev_keypair
+from vanthu_testing.clock import local_today
 
 PARENT = "000.00.00.H99"
 AGENCY = "000.00.12.H99"  # Sở Xây dựng (SXD)
@@ -51,11 +52,22 @@ class Harness:
 async def _seed(directory: Any) -> tuple[dict[str, Principal], dict[str, str]]:
     people: dict[str, Principal] = {}
     units: dict[str, str] = {}
-    await directory.upsert_agency(None, {"code": PARENT, "name": "Ủy ban nhân dân tỉnh H99", "abbreviation": "UBND"})
-    for code, name, abbr, prefix in ((AGENCY, "Sở Xây dựng", "SXD", ""), (OTHER, "Sở Tài chính", "STC", "stc.")):
-        await directory.upsert_agency(None, {"code": code, "name": name, "abbreviation": abbr, "parent_code": PARENT})
-        office = await directory.upsert_unit(None, {"agency_code": code, "name": "Văn phòng", "abbreviation": "VP"})
-        tech = await directory.upsert_unit(None, {"agency_code": code, "name": "Phòng Kỹ thuật", "abbreviation": "KT"})
+    await directory.upsert_agency(
+        None, {"code": PARENT, "name": "Ủy ban nhân dân tỉnh H99", "abbreviation": "UBND"}
+    )
+    for code, name, abbr, prefix in (
+        (AGENCY, "Sở Xây dựng", "SXD", ""),
+        (OTHER, "Sở Tài chính", "STC", "stc."),
+    ):
+        await directory.upsert_agency(
+            None, {"code": code, "name": name, "abbreviation": abbr, "parent_code": PARENT}
+        )
+        office = await directory.upsert_unit(
+            None, {"agency_code": code, "name": "Văn phòng", "abbreviation": "VP"}
+        )
+        tech = await directory.upsert_unit(
+            None, {"agency_code": code, "name": "Phòng Kỹ thuật", "abbreviation": "KT"}
+        )
         units[prefix + "VP"], units[prefix + "KT"] = office.id, tech.id
         for suffix, role in ROLES.items():
             unit = office.id if role in (Role.CLERK, Role.ADMIN) else tech.id if role != Role.HEAD else None
@@ -101,13 +113,17 @@ async def start_harness(settings: RegistrySettings) -> AsyncIterator[Harness]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
             people, units = await _seed(app.state.directory)
-            issuer = DevTokenIssuer(settings.jwt_private_key_file.read_bytes(), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+            issuer = DevTokenIssuer(
+                settings.jwt_private_key_file.read_bytes(),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
             yield Harness(app, client, settings, issuer, people, units)
 
 
-
-
-async def publish_event(nats_url: str, type_: str, source: str, agency: str, payload: Any, actor: str = "system") -> str:
+async def publish_event(
+    nats_url: str, type_: str, source: str, agency: str, payload: Any, actor: str = "system"
+) -> str:
     """Publish one event to JetStream as its producing service would (envelope + Nats-Msg-Id)."""
     import nats
 
@@ -118,7 +134,9 @@ async def publish_event(nats_url: str, type_: str, source: str, agency: str, pay
     nc = await nats.connect(nats_url)
     try:
         await nc.jetstream().publish(
-            event_subject(type_), envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.msg_id}
+            event_subject(type_),
+            envelope.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": envelope.msg_id},
         )
     finally:
         await nc.close()
@@ -145,7 +163,7 @@ def meta(**kw: Any) -> dict[str, Any]:
         "subject": "V/v báo cáo tình hình thực hiện kế hoạch",
         "code_number": "123",
         "code_notation": "BXD-VP",
-        "issued_date": str(date.today() - timedelta(days=2)),
+        "issued_date": str(local_today() - timedelta(days=2)),
         "organ_name": "Bộ Xây dựng",
         "signer_position": "Thứ trưởng",
         "signer_name": "Nguyễn Văn A",
@@ -161,5 +179,3 @@ async def register(h: Harness, who: str = "vanthu", pdf: bytes | None = None, **
         data={"metadata": json.dumps(meta(**kw))},
         files={"file": ("scan.pdf", pdf if pdf is not None else make_pdf(pages=2), "application/pdf")},
     )
-
-

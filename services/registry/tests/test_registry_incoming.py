@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from registry_pdfs import make_pdf
 from registry_support import Harness, meta, register
+
+from vanthu_testing.clock import local_today
 
 pytestmark = [pytest.mark.nats]
 
@@ -19,9 +21,9 @@ async def test_paper_registration_fills_the_system_fields(registry: Harness) -> 
     assert r.status_code == 201, r.text
     doc = r.json()
     assert doc["state"] == "registered"
-    assert doc["number"] >= 1 and doc["register_year"] == date.today().year
+    assert doc["number"] >= 1 and doc["register_year"] == local_today().year
     assert doc["page_amount"] == 2  # counted from the PDF, not typed
-    assert doc["arrival_date"] == str(date.today())
+    assert doc["arrival_date"] == str(local_today())
     assert doc["type_name"] == "Công văn" and doc["type_abbreviation"] is None
     assert doc["files"][0]["page_count"] == 2 and len(doc["files"][0]["sha256"]) == 64
     assert doc["warnings"] == []
@@ -47,7 +49,9 @@ async def test_numbers_are_consecutive_and_shared_by_paper_and_electronic(regist
     )
     assert r.status_code == 201, r.text
     assert r.json()["state"] == "received" and r.json()["number"] is None
-    accepted = await registry.client.post(f"/api/v1/incoming/{r.json()['id']}/register", headers=registry.auth("vanthu"))
+    accepted = await registry.client.post(
+        f"/api/v1/incoming/{r.json()['id']}/register", headers=registry.auth("vanthu")
+    )
     assert accepted.status_code == 200, accepted.text
     numbers.append(accepted.json()["number"])
     assert numbers == list(range(numbers[0], numbers[0] + 4))
@@ -78,9 +82,13 @@ async def test_duplicate_warning_on_same_document_id(registry: Harness) -> None:
         "external_document_id": "000.00.01.G01,2026/10/10,9101/BXD-VP",
         "register_now": True,
     }
-    first = await registry.client.post("/api/v1/incoming/electronic", headers=registry.auth("vanthu"), json=body)
+    first = await registry.client.post(
+        "/api/v1/incoming/electronic", headers=registry.auth("vanthu"), json=body
+    )
     body["metadata"] = meta(code_number="9102")
-    second = await registry.client.post("/api/v1/incoming/electronic", headers=registry.auth("vanthu"), json=body)
+    second = await registry.client.post(
+        "/api/v1/incoming/electronic", headers=registry.auth("vanthu"), json=body
+    )
     assert second.status_code == 201
     assert second.json()["warnings"][0]["duplicate_of"] == [first.json()["id"]]
 
@@ -91,7 +99,7 @@ async def test_duplicate_warning_on_same_document_id(registry: Harness) -> None:
         ({"type": "nghi_dinh_thu"}, "registry.unknown_document_type"),
         ({"type": "QYĐ"}, "registry.unknown_document_type"),
         ({"subject": "   "}, "registry.subject_required"),
-        ({"issued_date": str(date.today() + timedelta(days=3))}, "registry.future_date"),
+        ({"issued_date": str(local_today() + timedelta(days=3))}, "registry.future_date"),
         ({"organ_id": "000.00.12.h99"}, "registry.agency_code_invalid"),
         ({"subject": "x" * 501}, "registry.field_too_long"),
         ({"code_notation": "B" * 31}, "registry.field_too_long"),
@@ -140,13 +148,20 @@ async def test_return_to_sender_needs_a_reason_and_a_received_document(registry:
     r = await registry.client.post(
         "/api/v1/incoming/electronic",
         headers=registry.auth("vanthu"),
-        json={"metadata": meta(code_number="4040"), "files": [{"sha256": stored.sha256, "name": "r.pdf", "size": stored.size}]},
+        json={
+            "metadata": meta(code_number="4040"),
+            "files": [{"sha256": stored.sha256, "name": "r.pdf", "size": stored.size}],
+        },
     )
     doc_id = r.json()["id"]
-    no_reason = await registry.client.post(f"/api/v1/incoming/{doc_id}/return", headers=registry.auth("vanthu"), json={})
+    no_reason = await registry.client.post(
+        f"/api/v1/incoming/{doc_id}/return", headers=registry.auth("vanthu"), json={}
+    )
     assert no_reason.status_code == 422 and no_reason.json()["code"] == "registry.return_reason_required"
     ok = await registry.client.post(
-        f"/api/v1/incoming/{doc_id}/return", headers=registry.auth("vanthu"), json={"reason": "Gửi nhầm cơ quan"}
+        f"/api/v1/incoming/{doc_id}/return",
+        headers=registry.auth("vanthu"),
+        json={"reason": "Gửi nhầm cơ quan"},
     )
     assert ok.status_code == 200 and ok.json()["state"] == "returned"
     again = await registry.client.post(f"/api/v1/incoming/{doc_id}/register", headers=registry.auth("vanthu"))
@@ -192,14 +207,19 @@ async def test_registration_event_reaches_a_subscriber(registry: Harness) -> Non
         doc_id = r.json()["id"]
         deadline = asyncio.get_running_loop().time() + 15
         while True:
-            msg = await asyncio.wait_for(got.get(), timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+            msg = await asyncio.wait_for(
+                got.get(), timeout=max(0.1, deadline - asyncio.get_running_loop().time())
+            )
             envelope = json.loads(msg.data)
             if envelope["payload"]["document_id"] == doc_id:
                 break
         payload = envelope["payload"]
         assert payload["incoming_number"] == r.json()["number"]
         assert payload["files"][0]["sha256"] == r.json()["files"][0]["sha256"]
-        assert payload["type_code"] == "cong_van" and payload["registered_by"] == registry.people["vanthu"].user_id
+        assert (
+            payload["type_code"] == "cong_van"
+            and payload["registered_by"] == registry.people["vanthu"].user_id
+        )
     finally:
         await sub.unsubscribe()
         await nc.close()

@@ -12,6 +12,7 @@ from uuid_utils import uuid7
 
 from vanthu_contracts.events import interop
 from vanthu_contracts.events.registry import Channel, FileRef
+from vanthu_testing.clock import local_today
 
 pytestmark = [pytest.mark.nats]
 
@@ -46,7 +47,9 @@ async def test_interop_received_event_becomes_a_received_document(sqlite_registr
     doc = await eventually(received)
     assert doc["state"] == "received" and doc["channel"] == "axis"
     assert doc["organ_id"] == "000.00.01.G12" and doc["signer_name"] == "Lê Văn B" and doc["page_amount"] == 1
-    search = await h.client.get("/api/v1/documents", headers=h.auth("vanthu"), params={"q": "lap ke hoach von"})
+    search = await h.client.get(
+        "/api/v1/documents", headers=h.auth("vanthu"), params={"q": "lap ke hoach von"}
+    )
     assert [i["id"] for i in search.json()["items"]] == [document_id]
     registered = await h.client.post(f"/api/v1/incoming/{document_id}/register", headers=h.auth("vanthu"))
     assert registered.status_code == 200 and registered.json()["number"] >= 1
@@ -79,13 +82,13 @@ async def test_a_secret_document_from_inside_the_province_is_held_by_the_agencys
             type_name="Công văn",
             code_number="12",
             code_notation="UBND-VP",
-            issued_date=date.today(),
+            issued_date=local_today(),
             issuer={"organ_id": PARENT, "organ_name": "UBND tỉnh H99"},
             subject="V/v phương án bảo vệ bí mật nhà nước",
             secrecy="mat",
             files=[FileRef(sha256=stored.sha256, name="mat.pdf", size=stored.size)],
             channel=Channel.INTERNAL,
-            external_document_id=f"{PARENT},{date.today():%Y/%m/%d},12/UBND-VP",
+            external_document_id=f"{PARENT},{local_today():%Y/%m/%d},12/UBND-VP",
             sender={"organ_id": PARENT, "organ_name": "UBND tỉnh H99"},
             received_at=datetime.now(UTC),
         )

@@ -16,6 +16,7 @@ from routing_support import Harness, seed_agency, unit_id
 
 from vanthu_contracts.events import registry as reg
 from vanthu_contracts.events import signing as sg
+from vanthu_testing.clock import local_today
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -50,7 +51,7 @@ class FakeSigningAndRegistry:
                 code_notation="UBND-VP",
                 symbol="45/UBND-VP",
                 axis_document_id=f"{self.h.agency},2026/03/02,45/UBND-VP",
-                issued_date=datetime.now(UTC).date(),
+                issued_date=local_today(),
             )
             await msg.respond(reply.model_dump_json().encode())
 
@@ -73,7 +74,9 @@ class FakeSigningAndRegistry:
                 await js.delete_msg("VANTHU_JOBS_SIGNING", seq)
 
     async def job(self, kind: sg.SignatureKind, count: int = 1) -> sg.SignDocument:
-        jobs = await self.h.wait_for(lambda: [j for j in self.jobs if j.kind is kind][count - 1 :], f"{kind} job")
+        jobs = await self.h.wait_for(
+            lambda: [j for j in self.jobs if j.kind is kind][count - 1 :], f"{kind} job"
+        )
         return jobs[0]
 
     async def signed(self, job: sg.SignDocument) -> str:
@@ -138,7 +141,9 @@ async def _draft(h: Harness, who: str = "spec_a") -> dict:
     )
 
 
-async def _upload(h: Harness, draft_id: str, data: bytes, who: str = "spec_a", name: str = "du-thao.pdf") -> dict:
+async def _upload(
+    h: Harness, draft_id: str, data: bytes, who: str = "spec_a", name: str = "du-thao.pdf"
+) -> dict:
     return await h.call(
         "PUT",
         f"/api/v1/drafts/{draft_id}/files/{name}",
@@ -172,34 +177,55 @@ async def test_draft_from_creation_through_review_signing_and_issue(routing: Har
         did = draft["id"]
         created = await h.wait_event("routing.draft.created", draft_id=did)
         assert created["payload"]["urgency"] == "khan"
-        no_file = await h.call("POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=422, json={"template_id": template["id"]})
+        no_file = await h.call(
+            "POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=422, json={"template_id": template["id"]}
+        )
         assert no_file["code"] == "routing.file_required"
         wrong_type = await h.client.put(
-            f"/api/v1/drafts/{did}/files/x.docx", headers=h.token("spec_a") | {"Content-Type": "application/msword"}, content=b"x"
+            f"/api/v1/drafts/{did}/files/x.docx",
+            headers=h.token("spec_a") | {"Content-Type": "application/msword"},
+            content=b"x",
         )
         assert wrong_type.status_code == 415 and wrong_type.json()["code"] == "unsupported_media_type"
         v1 = await _upload(h, did, PDF)
         assert v1["file_version"] == 1 and v1["sha256"] == hashlib.sha256(PDF).hexdigest()
         assert (await h.call("GET", "/api/v1/inbox", "spec_a"))["drafts"]["total"] == 1
 
-        submitted = await h.call("POST", f"/api/v1/drafts/{did}/submit", "spec_a", json={"template_id": template["id"]})
+        submitted = await h.call(
+            "POST", f"/api/v1/drafts/{did}/submit", "spec_a", json={"template_id": template["id"]}
+        )
         assert submitted["state"] == "in_review" and submitted["current_reviewer_id"] == people["head_a"].id
-        twice = await h.call("POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=409, json={"template_id": template["id"]})
+        twice = await h.call(
+            "POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=409, json={"template_id": template["id"]}
+        )
         assert twice["code"] == "routing.already_submitted"
         assert (await h.call("GET", "/api/v1/inbox/review", "head_a"))["items"][0]["draft_id"] == did
-        early = await h.call("POST", f"/api/v1/drafts/{did}/review", "deputy", expect=403, json={"decision": "approve"})
+        early = await h.call(
+            "POST", f"/api/v1/drafts/{did}/review", "deputy", expect=403, json={"decision": "approve"}
+        )
         assert early["code"] == "routing.not_your_turn"
 
-        await h.call("POST", f"/api/v1/drafts/{did}/review", "head_a", json={"decision": "approve", "comment": "Đồng ý"})
+        await h.call(
+            "POST",
+            f"/api/v1/drafts/{did}/review",
+            "head_a",
+            json={"decision": "approve", "comment": "Đồng ý"},
+        )
         forwarded = await h.call(
             "POST",
             f"/api/v1/drafts/{did}/review",
             "deputy",
-            json={"decision": "forward", "forward_to": people["head_b"].id, "forward_label": "Trưởng phòng B"},
+            json={
+                "decision": "forward",
+                "forward_to": people["head_b"].id,
+                "forward_label": "Trưởng phòng B",
+            },
         )
         assert forwarded["current_reviewer_id"] == people["head_b"].id
         assert [s["reviewer_id"] for s in forwarded["chain"]][2] == people["head_b"].id
-        no_reason = await h.call("POST", f"/api/v1/drafts/{did}/review", "head_b", expect=422, json={"decision": "return"})
+        no_reason = await h.call(
+            "POST", f"/api/v1/drafts/{did}/review", "head_b", expect=422, json={"decision": "return"}
+        )
         assert no_reason["code"] == "routing.reason_required"
         returned = await h.call(
             "POST",
@@ -217,8 +243,12 @@ async def test_draft_from_creation_through_review_signing_and_issue(routing: Har
             "POST",
             f"/api/v1/drafts/{did}/submit",
             "spec_a",
-            json={"reviewers": [{"reviewer_id": people["head_a"].id, "label": "Trưởng phòng"},
-                                {"reviewer_id": people["leader"].id, "label": "Giám đốc"}]},
+            json={
+                "reviewers": [
+                    {"reviewer_id": people["head_a"].id, "label": "Trưởng phòng"},
+                    {"reviewer_id": people["leader"].id, "label": "Giám đốc"},
+                ]
+            },
         )
         assert [s["signer"] for s in resubmitted["chain"]] == [False, True]
         await h.call("POST", f"/api/v1/drafts/{did}/review", "head_a", json={"decision": "approve"})
@@ -239,20 +269,34 @@ async def test_draft_from_creation_through_review_signing_and_issue(routing: Har
             },
         )
         assert (await h.call("GET", "/api/v1/inbox", "spec_b"))["opinion"]["total"] == 1
-        stranger = await h.call("POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "spec_a", expect=403, json={"opinion": "x"})
+        stranger = await h.call(
+            "POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "spec_a", expect=403, json={"opinion": "x"}
+        )
         assert stranger["code"] == "routing.not_a_participant"
-        await h.call("POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "spec_b", json={"opinion": "Nhất trí"})
-        again = await h.call("POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "spec_b", expect=409, json={"opinion": "x"})
+        await h.call(
+            "POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "spec_b", json={"opinion": "Nhất trí"}
+        )
+        again = await h.call(
+            "POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "spec_b", expect=409, json={"opinion": "x"}
+        )
         assert again["code"] == "routing.already_answered"
         closed = await h.call(
-            "POST", f"/api/v1/opinion-rounds/{rnd['id']}/answer", "head_b", json={"opinion": "Đề nghị bổ sung căn cứ"}
+            "POST",
+            f"/api/v1/opinion-rounds/{rnd['id']}/answer",
+            "head_b",
+            json={"opinion": "Đề nghị bổ sung căn cứ"},
         )
         assert closed["state"] == "closed"
         kept = await h.call("GET", f"/api/v1/drafts/{did}", "spec_a")
-        assert {r["opinion"] for r in kept["opinion_rounds"][0]["requests"]} == {"Nhất trí", "Đề nghị bổ sung căn cứ"}
+        assert {r["opinion"] for r in kept["opinion_rounds"][0]["requests"]} == {
+            "Nhất trí",
+            "Đề nghị bổ sung căn cứ",
+        }
 
         # The signer approves: the personal signature is requested from signing.
-        approved = await h.call("POST", f"/api/v1/drafts/{did}/review", "leader", json={"decision": "approve"})
+        approved = await h.call(
+            "POST", f"/api/v1/drafts/{did}/review", "leader", json={"decision": "approve"}
+        )
         assert approved["state"] == "approved" and approved["signer"]["id"] == people["leader"].id
         personal = await other.job(sg.SignatureKind.PERSONAL)
         assert personal.draft_id == did and personal.signer.user_id == people["leader"].id
@@ -274,7 +318,10 @@ async def test_draft_from_creation_through_review_signing_and_issue(routing: Har
         assert not h.events("routing.draft.signed", draft_id=did)  # not before the seal is on
         sealed_sha = await other.signed(seal)
         signed_event = await h.wait_event("routing.draft.signed", draft_id=did)
-        assert signed_event["payload"]["signed_file"]["sha256"] == sealed_sha and signed_event["payload"]["sealed"]
+        assert (
+            signed_event["payload"]["signed_file"]["sha256"] == sealed_sha
+            and signed_event["payload"]["sealed"]
+        )
         chain_ids = [people["head_a"].id, people["leader"].id]
         assert signed_event["payload"]["reviewer_ids"] == chain_ids
 
@@ -341,26 +388,43 @@ async def test_editing_is_for_the_drafter_and_the_reviewer_in_turn(routing: Harn
     peek = await h.call("GET", f"/api/v1/drafts/{did}", "spec_b", expect=403)
     assert peek["code"] == "routing.not_yours"
     await h.call("GET", f"/api/v1/drafts/{did}", "leader")
-    edited = await h.call("PATCH", f"/api/v1/drafts/{did}", "spec_a", json={"subject": "V/v mới", "version": 1})
-    stale = await h.call("PATCH", f"/api/v1/drafts/{did}", "spec_a", expect=409, json={"subject": "cũ", "version": 1})
+    edited = await h.call(
+        "PATCH", f"/api/v1/drafts/{did}", "spec_a", json={"subject": "V/v mới", "version": 1}
+    )
+    stale = await h.call(
+        "PATCH", f"/api/v1/drafts/{did}", "spec_a", expect=409, json={"subject": "cũ", "version": 1}
+    )
     assert edited["subject"] == "V/v mới" and stale["code"] == "version_conflict"
     await _upload(h, did, PDF)
     bad_chain = await h.call(
-        "POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=422,
+        "POST",
+        f"/api/v1/drafts/{did}/submit",
+        "spec_a",
+        expect=422,
         json={"reviewers": [{"reviewer_id": h.people["spec_a"].id}]},
     )
     assert bad_chain["code"] == "routing.review_chain_invalid"
     outsider = await h.call(
-        "POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=422,
+        "POST",
+        f"/api/v1/drafts/{did}/submit",
+        "spec_a",
+        expect=422,
         json={"reviewers": [{"reviewer_id": str(uuid.uuid4())}]},
     )
     assert outsider["code"] == "routing.review_chain_invalid"
     empty = await h.call("POST", f"/api/v1/drafts/{did}/submit", "spec_a", expect=422, json={"reviewers": []})
     assert empty["code"] == "routing.review_chain_required"
-    await h.call("POST", f"/api/v1/drafts/{did}/submit", "spec_a", json={"reviewers": [{"reviewer_id": h.people["head_a"].id}]})
+    await h.call(
+        "POST",
+        f"/api/v1/drafts/{did}/submit",
+        "spec_a",
+        json={"reviewers": [{"reviewer_id": h.people["head_a"].id}]},
+    )
     locked = await h.call("PATCH", f"/api/v1/drafts/{did}", "spec_a", expect=409, json={"subject": "x"})
     assert locked["code"] == "routing.draft_not_editable"
-    by_reviewer = await h.call("PATCH", f"/api/v1/drafts/{did}", "head_a", json={"subject": "V/v đã sửa khi duyệt"})
+    by_reviewer = await h.call(
+        "PATCH", f"/api/v1/drafts/{did}", "head_a", json={"subject": "V/v đã sửa khi duyệt"}
+    )
     assert by_reviewer["subject"] == "V/v đã sửa khi duyệt"
 
 
@@ -373,7 +437,12 @@ async def test_issue_falls_back_to_the_registry_event(routing: Harness) -> None:
     try:
         did = (await _draft(h))["id"]
         await _upload(h, did, PDF)
-        await h.call("POST", f"/api/v1/drafts/{did}/submit", "spec_a", json={"reviewers": [{"reviewer_id": h.people["leader"].id}]})
+        await h.call(
+            "POST",
+            f"/api/v1/drafts/{did}/submit",
+            "spec_a",
+            json={"reviewers": [{"reviewer_id": h.people["leader"].id}]},
+        )
         await h.call("POST", f"/api/v1/drafts/{did}/review", "leader", json={"decision": "approve"})
         await other.signed(await other.job(sg.SignatureKind.PERSONAL))
         await other.signed(await other.job(sg.SignatureKind.SEAL))
