@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import Context
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,11 @@ class Tx:
         """Queue an event (or a job, with its subject); it leaves only if the transaction commits."""
         await self._outbox.add(self.session, envelope, subject=subject)
         self.published += 1
+
+    async def publish_many(self, envelopes: list[Envelope], contexts: list[Context] | None = None) -> None:
+        """Queue several events in one statement; `contexts`: the context each was caused in."""
+        await self._outbox.add_many(self.session, envelopes, contexts)
+        self.published += len(envelopes)
 
     async def claim(self, consumer: str, event_id: object) -> bool:
         """Record that `consumer` applies `event_id` now; False if it already did."""

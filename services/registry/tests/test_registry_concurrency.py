@@ -39,14 +39,14 @@ async def test_a_failed_registration_consumes_no_number_and_leaves_no_file(
     from vanthu_registry import incoming
 
     before = await _register(registry, 900, make_pdf("trước"))
-    real_number = incoming.number_document
+    real_number = incoming.number_documents
 
     async def number_then_fail(*args: Any, **kw: Any) -> Any:
         # Fault injection after the number was taken: the whole transaction must roll back.
         await real_number(*args, **kw)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(incoming, "number_document", number_then_fail)
+    monkeypatch.setattr(incoming, "number_documents", number_then_fail)
     lost_pdf = make_pdf("Văn bản không được lưu")
     import hashlib
 
@@ -59,7 +59,7 @@ async def test_a_failed_registration_consumes_no_number_and_leaves_no_file(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         failed = await _register(registry, 901, lost_pdf, client)
     assert failed.status_code == 500 and failed.json()["code"] == "internal_error"
-    monkeypatch.setattr(incoming, "number_document", real_number)
+    monkeypatch.setattr(incoming, "number_documents", real_number)
     after = await _register(registry, 902, make_pdf("sau"))
     assert after.json()["number"] == before.json()["number"] + 1
     store = registry.services.storage.store

@@ -99,6 +99,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     async def unwire(app: FastAPI) -> None:
         await cancel_and_wait(background)
+        if "services" in holder:
+            await holder["services"].incoming.aclose()  # commits the group in flight
         if getattr(app.state, "rpc_subscription", None) is not None:
             await app.state.rpc_subscription.unsubscribe()
 

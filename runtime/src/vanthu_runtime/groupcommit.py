@@ -1,0 +1,151 @@
+"""Group commit: many small units of work committed as one transaction.
+
+Why: some writes serialise on one row — gapless register numbers lock the register row from
+the number's UPDATE to the COMMIT. With one transaction per request, that lock is held across
+several event-loop turns of a busy process (the holder waits behind every other ready
+coroutine before it can send COMMIT), and throughput collapses to one request per lock hold.
+Here one writer task takes whatever requests are waiting, applies each in its own savepoint,
+runs a batch-level `settle` step (take all the numbers in one statement, queue the events),
+and commits once: the contended lock is taken once per batch, at the end, and held for one
+statement and the commit. At low load a batch is one request and nothing waits.
+
+Guarantees kept: a request's statements commit together or not at all; a request that fails
+in its own step is rolled back to its savepoint and gets its own error while the others
+commit; if the batch step or the commit fails, every request of the batch is retried alone,
+so one bad request never fails its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from vanthu_runtime.uow import Tx, UnitOfWork
+
+log = logging.getLogger("vanthu.groupcommit")
+
+W = TypeVar("W", bound="Work")
+
+
+class Work:
+    """One request's part of a batch. Subclasses write their rows in `apply`.
+
+    `apply` may run more than once (a failed batch is retried item by item), so it must build
+    everything it writes from the work's own inputs, not from what an earlier run left behind.
+    It runs in the submitting request's context (trace, log fields), captured in `context`;
+    a batch-level step that writes on a work's behalf uses `context.run` for the same reason.
+    """
+
+    context: contextvars.Context
+
+    async def apply(self, tx: Tx) -> None:
+        raise NotImplementedError
+
+    async def _apply_in_context(self, tx: Tx) -> None:
+        await asyncio.create_task(self.apply(tx), context=self.context)
+
+
+class GroupCommit(Generic[W]):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        settle: Callable[[Tx, Sequence[W]], Awaitable[None]] | None = None,
+        *,
+        max_batch: int = 64,
+        name: str = "group-commit",
+    ) -> None:
+        self.uow = uow
+        self.settle = settle
+        self.max_batch = max_batch
+        self.name = name
+        self._queue: asyncio.Queue[tuple[W, asyncio.Future[W]]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Future[None] | None = None
+        self.batches = 0
+        self.committed = 0
+
+    def enqueue(self, work: W) -> asyncio.Future[W]:
+        """Queue `work` for the next batch; the future resolves to it once committed, or to its error.
+
+        A caller that is cancelled while waiting does not pull its work out: a batch in flight
+        still commits it. Callers that must compensate (e.g. delete an uploaded file) watch
+        the future, not their own cancellation."""
+        work.context = contextvars.copy_context()
+        future: asyncio.Future[W] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((work, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._run(), name=self.name)
+        return future
+
+    async def submit(self, work: W) -> W:
+        """Apply `work` in the next batch and wait for the commit."""
+        return await asyncio.shield(self.enqueue(work))
+
+    async def aclose(self) -> None:
+        """Stop after the batch in flight commits; what is still queued fails with CancelledError."""
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+        if self._inflight is not None:
+            await asyncio.gather(self._inflight, return_exceptions=True)
+            self._inflight = None
+        while not self._queue.empty():
+            _, future = self._queue.get_nowait()
+            if not future.done():
+                future.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            # The batch runs shielded: cancelling the writer (shutdown) lets it commit rather
+            # than abandon a transaction whose callers are waiting; `aclose` waits for it.
+            self._inflight = asyncio.ensure_future(self._commit_or_split(batch))
+            await asyncio.shield(self._inflight)
+            self._inflight = None
+
+    async def _commit_or_split(self, batch: list[tuple[W, asyncio.Future[W]]]) -> None:
+        try:
+            await self._commit(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                _fail(batch[0][1], error)
+                return
+            log.warning("%s: a batch of %d failed (%r); retrying each alone", self.name, len(batch), error)
+            for item in batch:
+                if not item[1].done():
+                    await self._commit_or_split([item])
+
+    async def _commit(self, batch: list[tuple[W, asyncio.Future[W]]]) -> None:
+        applied: list[tuple[W, asyncio.Future[W]]] = []
+        async with self.uow.begin() as tx:
+            for work, future in batch:
+                if len(batch) == 1:  # alone, its failure is the transaction's: no savepoint needed
+                    await work._apply_in_context(tx)
+                    applied.append((work, future))
+                    continue
+                try:
+                    async with tx.session.begin_nested():
+                        await work._apply_in_context(tx)
+                except Exception as error:
+                    _fail(future, error)
+                    continue
+                applied.append((work, future))
+            if applied and self.settle is not None:
+                await self.settle(tx, [work for work, _ in applied])
+        self.batches += 1
+        self.committed += len(applied)
+        for work, future in applied:
+            if not future.done():
+                future.set_result(work)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
