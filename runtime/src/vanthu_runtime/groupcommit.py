@@ -123,6 +123,19 @@ class GroupCommit(Generic[W]):
                     await self._commit_or_split([item])
 
     async def _commit(self, batch: list[tuple[W, asyncio.Future[W]]]) -> None:
+        from opentelemetry import trace
+
+        from vanthu_runtime.telemetry import tracer
+
+        # One span per batch, linked to each request's span: a request's trace shows the
+        # group it committed in, and the group shows whom it served.
+        links = [trace.Link(c) for w, _ in batch if (c := _span_context(w.context)) is not None]
+        with tracer("vanthu.groupcommit").start_as_current_span(
+            f"{self.name} commit", links=links, attributes={"vanthu.group.size": len(batch)}
+        ):
+            await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[tuple[W, asyncio.Future[W]]]) -> None:
         applied: list[tuple[W, asyncio.Future[W]]] = []
         async with self.uow.begin() as tx:
             for work, future in batch:
@@ -144,6 +157,13 @@ class GroupCommit(Generic[W]):
         for work, future in applied:
             if not future.done():
                 future.set_result(work)
+
+
+def _span_context(context: contextvars.Context) -> Any:
+    from opentelemetry import trace
+
+    span_context = context.run(trace.get_current_span).get_span_context()
+    return span_context if span_context.is_valid else None
 
 
 def _fail(future: asyncio.Future[Any], error: BaseException) -> None:

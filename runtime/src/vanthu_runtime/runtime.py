@@ -98,10 +98,11 @@ class ServiceRuntime:
         from vanthu_runtime.auth import TokenVerifier
         from vanthu_runtime.logs import setup_logging
         from vanthu_runtime.messaging.tables import inbox_table, outbox_table
-        from vanthu_runtime.telemetry import setup_tracing
+        from vanthu_runtime.telemetry import install_context_preserving_executor, setup_tracing
 
         s = self.settings
         setup_logging(self.service, level=s.log_level, json=s.log_json)
+        install_context_preserving_executor(max_workers=s.thread_pool_size)
         setup_tracing(
             self.service,
             exporter=s.otel_exporter,

@@ -45,6 +45,10 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     public_url: str = Field("", description="Base URL others use to reach this service")
 
+    # Blocking calls (object store client, PDF parsing, file I/O) run in this many threads.
+    # Python's default (cores + 4 = 6 here) queues a replica's in-flight uploads behind each other.
+    thread_pool_size: int = Field(32, ge=1, le=512, description="Worker threads for blocking I/O")
+
     # Storage of rows
     database_url: str = "sqlite+aiosqlite:///./var/service.db"
     database_pool_size: int = 10
