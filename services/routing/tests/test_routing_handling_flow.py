@@ -40,7 +40,9 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
     await h.publish(reg.DOCUMENT_REGISTERED.type, registered(h.agency, document_id), actor="clerk")
     await asyncio.sleep(1.0)
     async with h.app.state.routing.uow.read() as session:
-        count = (await session.execute(select(func.count()).where(handlings.c.document_id == document_id))).scalar_one()
+        count = (
+            await session.execute(select(func.count()).where(handlings.c.document_id == document_id))
+        ).scalar_one()
     assert count == 1
     assert len(h.events("routing.handling.accepted", document_id=document_id)) == 1
 
@@ -53,7 +55,12 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
         "leader",
         json={
             "assignees": [
-                {"kind": "unit", "assignee_id": unit_id(h, "pa"), "role": "main", "deadline": deadline.isoformat()},
+                {
+                    "kind": "unit",
+                    "assignee_id": unit_id(h, "pa"),
+                    "role": "main",
+                    "deadline": deadline.isoformat(),
+                },
                 {"kind": "unit", "assignee_id": unit_id(h, "pb"), "role": "support"},
                 {"kind": "user", "assignee_id": h.people["clerk"].id, "role": "info"},
             ],
@@ -71,6 +78,20 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
         ("unit", "support"),
         ("user", "info"),
     }
+    # Each assignee is notified, a unit through its head (not its specialists): in their list,
+    # and by an event each, queued in the same transaction as the assignment.
+    info = next(a for a in assigned["assignments"] if a["role"] == "info")
+
+    async def assigned_to(who: str) -> list[str]:
+        notes = (await h.call("GET", "/api/v1/notifications", who))["items"]
+        return [n["ref_id"] for n in notes if n["kind"] == "assigned"]
+
+    for who, assignment in (("head_a", main), ("head_b", support), ("clerk", info)):
+        assert await assigned_to(who) == [assignment["id"]]
+        await h.wait_event(
+            "routing.notification.created", user_id=h.people[who].id, kind="assigned", ref_id=assignment["id"]
+        )
+    assert await assigned_to("spec_a") == []
 
     # Only people in the tree (and leaders, the văn thư) read the handling.
     outsider = await h.call("GET", f"/api/v1/handlings/{hid}", "spec_b", expect=403)
@@ -87,14 +108,20 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
         "head_a",
         json={
             "assignees": [
-                {"kind": "user", "assignee_id": h.people["spec_a"].id, "role": "main",
-                 "deadline": (deadline - timedelta(days=3)).isoformat()}
+                {
+                    "kind": "user",
+                    "assignee_id": h.people["spec_a"].id,
+                    "role": "main",
+                    "deadline": (deadline - timedelta(days=3)).isoformat(),
+                }
             ],
             "parent_assignment_id": main["id"],
         },
     )
     specialist = next(a for a in down["assignments"] if a["parent_id"] == main["id"])
-    await h.wait_for(lambda: len(h.events("routing.handling.assigned", document_id=document_id)) == 2, "re-assign")
+    await h.wait_for(
+        lambda: len(h.events("routing.handling.assigned", document_id=document_id)) == 2, "re-assign"
+    )
 
     # Bad input, each with its stable code.
     other = await h.call(
@@ -102,8 +129,10 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
         f"/api/v1/handlings/{hid}/assignments",
         "head_a",
         expect=422,
-        json={"assignees": [{"kind": "user", "assignee_id": h.people["spec_b"].id, "role": "support"}],
-              "parent_assignment_id": main["id"]},
+        json={
+            "assignees": [{"kind": "user", "assignee_id": h.people["spec_b"].id, "role": "support"}],
+            "parent_assignment_id": main["id"],
+        },
     )
     assert other["code"] == "routing.outside_unit"
     outside = await h.call(
@@ -119,8 +148,16 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
         f"/api/v1/handlings/{hid}/assignments",
         "leader",
         expect=422,
-        json={"assignees": [{"kind": "user", "assignee_id": h.people["spec_b"].id, "role": "support",
-                             "deadline": "2020-01-01"}]},
+        json={
+            "assignees": [
+                {
+                    "kind": "user",
+                    "assignee_id": h.people["spec_b"].id,
+                    "role": "support",
+                    "deadline": "2020-01-01",
+                }
+            ]
+        },
     )
     assert past["code"] == "routing.deadline_in_past"
     not_mine = await h.call(
@@ -161,8 +198,10 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
             "POST",
             f"/api/v1/handlings/{hid}/assignments",
             "head_a",
-            json={"assignees": [{"kind": "user", "assignee_id": h.people["spec_a"].id, "role": "main"}],
-                  "parent_assignment_id": main["id"]},
+            json={
+                "assignees": [{"kind": "user", "assignee_id": h.people["spec_a"].id, "role": "main"}],
+                "parent_assignment_id": main["id"],
+            },
         )
         specialist = next(
             a for a in again["assignments"] if a["parent_id"] == main["id"] and a["state"] == "pending"
@@ -182,10 +221,16 @@ async def test_document_from_registration_to_completion(routing: Harness) -> Non
     )
     assert next(a for a in progressed["assignments"] if a["id"] == specialist["id"])["percent"] == 60
     await h.call(
-        "POST", f"/api/v1/assignments/{specialist['id']}/complete", "spec_a", json={"result": "Đã trình dự thảo"}
+        "POST",
+        f"/api/v1/assignments/{specialist['id']}/complete",
+        "spec_a",
+        json={"result": "Đã trình dự thảo"},
     )
     no_draft = await h.call(
-        "POST", f"/api/v1/assignments/{main['id']}/complete", "head_a", expect=404,
+        "POST",
+        f"/api/v1/assignments/{main['id']}/complete",
+        "head_a",
+        expect=404,
         json={"result": "x", "reply_draft_id": "no-such-draft"},
     )
     assert no_draft["code"] == "routing.draft_not_found"
@@ -259,7 +304,11 @@ async def test_direct_forward_to_the_proposed_unit(routing_factory) -> None:
         assert assigned["payload"]["status_code"] == "04"
         assert assigned["payload"]["assigned_by"] == h.people["clerk"].id
         [assignee] = assigned["payload"]["assignees"]
-        assert (assignee["kind"], assignee["assignee_id"], assignee["role"]) == ("unit", unit_id(h, "pa"), "main")
+        assert (assignee["kind"], assignee["assignee_id"], assignee["role"]) == (
+            "unit",
+            unit_id(h, "pa"),
+            "main",
+        )
         # khẩn: 3 working days from today, not the normal 10.
         calendar, today = h.app.state.routing.calendar, h.app.state.routing.clock.today()
         assert assignee["deadline"] == calendar.add_working_days(today, 3).isoformat()
@@ -293,7 +342,8 @@ async def test_an_event_that_breaks_its_contract_is_dead_lettered(routing: Harne
             payload={"document_id": "x", "agency_code": h.agency},  # most required facts missing
         )
         await h.nc.jetstream().publish(
-            "vanthu.evt.registry.document.registered", broken.model_dump_json().encode(),
+            "vanthu.evt.registry.document.registered",
+            broken.model_dump_json().encode(),
             headers={"Nats-Msg-Id": str(broken.id)},
         )
         [msg] = await h.wait_for(lambda: dead, "the dead letter")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanthu_contracts.events.common import Role
@@ -39,6 +39,25 @@ def _user(row: Any) -> DirUser:
         email=row.email or "",
         active=row.active,
     )
+
+
+# Built once (an assignment runs it every time): the agency's active units, and its active
+# users who are either named or in one of the units whose heads are wanted.
+_TREE_AND_HEADS = union_all(
+    select(
+        literal("user").label("what"), dir_users.c.id, dir_users.c.unit_id.label("parent"), dir_users.c.roles
+    ).where(
+        dir_users.c.agency_code == bindparam("agency"),
+        dir_users.c.active.is_(True),
+        or_(
+            dir_users.c.id.in_(bindparam("user_ids", expanding=True)),
+            dir_users.c.unit_id.in_(bindparam("head_units", expanding=True)),
+        ),
+    ),
+    select(literal("unit"), dir_units.c.id, dir_units.c.parent_unit_id, null()).where(
+        dir_units.c.agency_code == bindparam("agency"), dir_units.c.active.is_(True)
+    ),
+)
 
 
 class DirectoryRepo:
@@ -94,6 +113,34 @@ class DirectoryRepo:
             unit_parent={u.id: u.parent_unit_id for u in units},
             user_unit={u.id: u.unit_id for u in users},
         )
+
+    async def tree_and_heads(
+        self, agency: str, user_ids: list[str], head_units: list[str]
+    ) -> tuple[UnitTree, dict[str, list[str]]]:
+        """`tree(agency, user_ids)` and the heads of each of `head_units`, in one round trip:
+        what an assignment checks, and whom it notifies."""
+        rows = (
+            await self.session.execute(
+                _TREE_AND_HEADS, {"agency": agency, "user_ids": user_ids, "head_units": head_units}
+            )
+        ).all()
+        wanted_users, wanted_units = set(user_ids), set(head_units)
+        head_roles = {str(r) for r in UNIT_HEAD_ROLES}
+        heads: dict[str, list[str]] = {unit: [] for unit in head_units}
+        user_unit: dict[str, str | None] = {}
+        for r in rows:
+            if r.what == "unit":
+                continue
+            if r.id in wanted_users:
+                user_unit[r.id] = r.parent
+            if r.parent in wanted_units and head_roles & set(r.roles or ()):
+                heads[r.parent].append(r.id)
+        tree = UnitTree(
+            agency=agency,
+            unit_parent={r.id: r.parent for r in rows if r.what == "unit"},
+            user_unit=user_unit,
+        )
+        return tree, heads
 
     async def _with_roles(self, agency: str, roles: frozenset[Role], unit_id: str | None = None) -> list[str]:
         query = select(dir_users.c.id, dir_users.c.roles).where(

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vanthu_contracts.events import routing as c
@@ -102,6 +102,26 @@ def _assignment_values(a: Assignment, urgency: str, agency: str) -> dict[str, An
     }
 
 
+# The statements of every action, built once: building and hashing a statement tree per call
+# cost more CPU than running it (a handling row, its assignments in columns after it).
+_HANDLING_COLUMNS = tuple(col.name for col in handlings.c)
+_ASSIGNMENT_COLUMNS = tuple(col.name for col in assignments.c)
+_SPLIT = len(_HANDLING_COLUMNS)
+_AGGREGATE = (
+    select(handlings, assignments)
+    .outerjoin(assignments, assignments.c.handling_id == handlings.c.id)
+    .order_by(assignments.c.created_at, assignments.c.id)
+)
+_BY_ID = _AGGREGATE.where(handlings.c.id == bindparam("handling_id"))
+_BY_ASSIGNMENT = _AGGREGATE.where(
+    handlings.c.id
+    == select(assignments.c.handling_id)
+    .where(assignments.c.id == bindparam("assignment_id"))
+    .scalar_subquery()
+)
+_LOG = insert(handling_log)
+
+
 class HandlingRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -151,7 +171,9 @@ class HandlingRepo:
 
     async def handling_of_assignment(self, assignment_id: str) -> str:
         found = (
-            await self.session.execute(select(assignments.c.handling_id).where(assignments.c.id == assignment_id))
+            await self.session.execute(
+                select(assignments.c.handling_id).where(assignments.c.id == assignment_id)
+            )
         ).scalar_one_or_none()
         if found is None:
             raise AppError(c.UNKNOWN_ASSIGNMENT, {"assignment_id": assignment_id})
@@ -159,37 +181,23 @@ class HandlingRepo:
 
     async def get_by_assignment(self, assignment_id: str) -> HandlingRecord:
         """The handling that holds `assignment_id`."""
-        owner = select(assignments.c.handling_id).where(assignments.c.id == assignment_id).scalar_subquery()
-        record = await self._load(handlings.c.id == owner)
+        record = await self._load(_BY_ASSIGNMENT, {"assignment_id": assignment_id})
         if record is None:
             raise AppError(c.UNKNOWN_ASSIGNMENT, {"assignment_id": assignment_id})
         return record
 
     async def get(self, handling_id: str) -> HandlingRecord:
-        record = await self._load(handlings.c.id == handling_id)
+        record = await self._load(_BY_ID, {"handling_id": handling_id})
         if record is None:
             raise AppError(c.UNKNOWN_HANDLING, {"handling_id": handling_id})
         return record
 
-    async def _load(self, condition: Any) -> HandlingRecord | None:
+    async def _load(self, statement: Any, params: dict[str, str]) -> HandlingRecord | None:
         """The handling row and all its assignment rows in one round trip (an outer join)."""
-        result = (
-            await self.session.execute(
-                select(handlings, assignments)
-                .outerjoin(assignments, assignments.c.handling_id == handlings.c.id)
-                .where(condition)
-                .order_by(assignments.c.created_at, assignments.c.id)
-                .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
-            )
-        ).mappings().all()
+        result = (await self.session.execute(statement, params)).all()
         if not result:
             return None
-        row = SimpleNamespace(**{col.name: result[0][f"handlings_{col.name}"] for col in handlings.c})
-        rows = [
-            SimpleNamespace(**{col.name: r[f"assignments_{col.name}"] for col in assignments.c})
-            for r in result
-            if r["assignments_id"] is not None
-        ]
+        row = SimpleNamespace(**dict(zip(_HANDLING_COLUMNS, result[0][:_SPLIT], strict=True)))
         h = Handling(
             id=row.id,
             document_id=row.document_id,
@@ -199,7 +207,11 @@ class HandlingRepo:
             subject=row.subject,
             default_deadline=row.default_deadline,
             created_at=row.created_at,
-            assignments=[_assignment(r) for r in rows],
+            assignments=[
+                _assignment(SimpleNamespace(**dict(zip(_ASSIGNMENT_COLUMNS, r[_SPLIT:], strict=True))))
+                for r in result
+                if r[_SPLIT] is not None
+            ],
             statuses_sent={SenderStatus(s) for s in row.statuses_sent},
             completed_at=row.completed_at,
             version=row.version,
@@ -226,7 +238,9 @@ class HandlingRepo:
         are added at the top level: that version is what makes two leaders' concurrent "one main
         handler" decisions conflict. Below the top, the parent assignment's version does it."""
         h = record.handling
-        top_level_added = any(a.dirty and a.parent_id is None and a.id not in self._loaded for a in h.assignments)
+        top_level_added = any(
+            a.dirty and a.parent_id is None and a.id not in self._loaded for a in h.assignments
+        )
         if top_level_added or _snapshot(h) != getattr(self, "_snapshot", None):
             await self._bump(h)
         await self._save_assignments(h)
@@ -276,26 +290,33 @@ class HandlingRepo:
         files: list[dict[str, Any]] | None = None,
     ) -> None:
         await self.session.execute(
-            insert(handling_log).values(
-                id=new_id(),
-                handling_id=handling_id,
-                assignment_id=assignment_id,
-                action=action,
-                actor=actor,
-                on_behalf_of=on_behalf_of,
-                note=note,
-                percent=percent,
-                files=files or [],
-                at=at,
-            )
+            _LOG,
+            {
+                "id": new_id(),
+                "handling_id": handling_id,
+                "assignment_id": assignment_id,
+                "action": action,
+                "actor": actor,
+                "on_behalf_of": on_behalf_of,
+                "note": note,
+                "percent": percent,
+                "files": files or [],
+                "at": at,
+            },
         )
 
     async def history(self, handling_id: str) -> list[dict[str, Any]]:
         rows = (
-            await self.session.execute(
-                select(handling_log).where(handling_log.c.handling_id == handling_id).order_by(handling_log.c.at, handling_log.c.id)
+            (
+                await self.session.execute(
+                    select(handling_log)
+                    .where(handling_log.c.handling_id == handling_id)
+                    .order_by(handling_log.c.at, handling_log.c.id)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in rows]
 
     async def add_urging(self, values: dict[str, Any]) -> int:

@@ -60,7 +60,9 @@ def _ref(rec: HandlingRecord, status: c.SenderStatus | None) -> dict[str, Any]:
     }
 
 
-def _assignment_ref(rec: HandlingRecord, a: d.Assignment, status: c.SenderStatus | None, at: datetime) -> dict:
+def _assignment_ref(
+    rec: HandlingRecord, a: d.Assignment, status: c.SenderStatus | None, at: datetime
+) -> dict:
     return {
         **_ref(rec, status),
         "assignment_id": a.id,
@@ -178,7 +180,12 @@ class HandlingService:
                 )
             except RuleBroken as exc:
                 # An unknown (or not yet projected) unit: the leaders decide instead.
-                log.warning("document %s: cannot forward to %s (%s)", h.document_id, facts.proposed_unit_id, exc.code.code)
+                log.warning(
+                    "document %s: cannot forward to %s (%s)",
+                    h.document_id,
+                    facts.proposed_unit_id,
+                    exc.code.code,
+                )
             else:
                 await repo.save(rec)
                 await self._publish(tx, rec, clerk, effect, now)
@@ -291,7 +298,9 @@ class HandlingService:
             people = [a.assignee_id for a in assignees if a.kind is c.AssigneeKind.USER]
             if parent_id is not None and parent.kind is c.AssigneeKind.USER:
                 people.append(parent.assignee_id)
-            tree = await DirectoryRepo(tx.session).tree(rec.handling.agency, people)
+            # The units given the document are notified through their heads: read them with the tree.
+            units = [a.assignee_id for a in assignees if a.kind is c.AssigneeKind.UNIT]
+            tree, heads = await DirectoryRepo(tx.session).tree_and_heads(rec.handling.agency, people, units)
             today = self.ctx.clock.today()
             if parent_id is None:
                 # At the top, a handler without a date gets the document's handling deadline;
@@ -299,7 +308,9 @@ class HandlingService:
                 assignees = [
                     a
                     if a.deadline is not None or a.role is c.HandlingRole.INFO
-                    else NewAssignee(a.kind, a.assignee_id, a.role, _not_before(rec.handling.default_deadline, today))
+                    else NewAssignee(
+                        a.kind, a.assignee_id, a.role, _not_before(rec.handling.default_deadline, today)
+                    )
                     for a in assignees
                 ]
             with rules():
@@ -314,7 +325,7 @@ class HandlingService:
                     parent_id=parent_id,
                 )
             await repo.save(rec)
-            await self._publish(tx, rec, actor, effect, now)
+            await self._publish(tx, rec, actor, effect, now, heads=heads)
             shown, _ = await self._as_seen_by(tx.session, actor, rec)
         return shown
 
@@ -424,7 +435,9 @@ class HandlingService:
         return _redacted(rec), redacted_history(history)
 
     @staticmethod
-    async def _may_assign(session: AsyncSession, actor: Actor, rec: HandlingRecord, parent_id: str | None) -> None:
+    async def _may_assign(
+        session: AsyncSession, actor: Actor, rec: HandlingRecord, parent_id: str | None
+    ) -> None:
         """A secret document is assigned only by someone who may read it (the assigner reads it)."""
         if not is_secret(rec.secrecy):
             return
@@ -457,7 +470,14 @@ class HandlingService:
             raise AppError(c.UNKNOWN_HANDLING, {"handling_id": rec.handling.id})
 
     async def _urge(
-        self, tx: Tx, rec: HandlingRecord, actor: Actor, a: d.Assignment, level: UrgingLevel, note: str, now: datetime
+        self,
+        tx: Tx,
+        rec: HandlingRecord,
+        actor: Actor,
+        a: d.Assignment,
+        level: UrgingLevel,
+        note: str,
+        now: datetime,
     ) -> None:
         count = await HandlingRepo(tx.session).add_urging(
             {
@@ -497,7 +517,9 @@ class HandlingService:
             tx,
             rec.handling.agency,
             recipients,
-            Message(NotificationKind.URGED, f"{vi}: {_label(rec)}", f"{en}: {_label(rec)}", "assignment", a.id),
+            Message(
+                NotificationKind.URGED, f"{vi}: {_label(rec)}", f"{en}: {_label(rec)}", "assignment", a.id
+            ),
             now,
             actor.person,
         )
@@ -510,30 +532,35 @@ class HandlingService:
         effect: d.Effect | d.Assignment,
         now: datetime,
         files: list[FileRef] | None = None,
+        heads: dict[str, list[str]] | None = None,
     ) -> None:
+        """The effect's event, history and notifications. `heads`: the heads of units already
+        read (unit id → user ids), so notifying them costs no query."""
         agency = rec.handling.agency
         notify = self.ctx.notifier
         label = _label(rec)
         if isinstance(effect, d.Assigned):
-            await tx.publish(
-                envelope(
-                    c.HANDLING_ASSIGNED.type,
-                    c.HandlingAssigned(
-                        **_ref(rec, effect.status),
-                        assigned_by=actor.user_id,
-                        parent_assignment_id=effect.parent_id,
-                        assignees=[
-                            c.AssigneeOut(
-                                assignment_id=a.id, kind=a.kind, assignee_id=a.assignee_id, role=a.role, deadline=a.deadline
-                            )
-                            for a in effect.assignments
-                        ],
-                        instruction=effect.instruction[:2000],
-                        assigned_at=now,
-                    ),
-                    agency,
-                    actor,
-                )
+            assigned = envelope(
+                c.HANDLING_ASSIGNED.type,
+                c.HandlingAssigned(
+                    **_ref(rec, effect.status),
+                    assigned_by=actor.user_id,
+                    parent_assignment_id=effect.parent_id,
+                    assignees=[
+                        c.AssigneeOut(
+                            assignment_id=a.id,
+                            kind=a.kind,
+                            assignee_id=a.assignee_id,
+                            role=a.role,
+                            deadline=a.deadline,
+                        )
+                        for a in effect.assignments
+                    ],
+                    instruction=effect.instruction[:2000],
+                    assigned_at=now,
+                ),
+                agency,
+                actor,
             )
             await HandlingRepo(tx.session).log(
                 rec.handling.id,
@@ -544,22 +571,28 @@ class HandlingService:
                 assignment_id=effect.parent_id,
                 note=effect.instruction,
             )
+            notices = []
             for a in effect.assignments:
                 role_vi = {"main": "xử lý chính", "support": "phối hợp", "info": "để biết"}[str(a.role)]
-                await notify.notify(
-                    tx,
-                    agency,
-                    await notify.recipients(tx, agency, a.kind, a.assignee_id),
-                    Message(
-                        NotificationKind.ASSIGNED,
-                        f"Văn bản giao {role_vi}: {label}",
-                        f"Document assigned ({a.role}): {label}",
-                        "assignment",
-                        a.id,
-                    ),
-                    now,
-                    actor.person,
+                known = (
+                    heads.get(a.assignee_id) if heads is not None and a.kind is c.AssigneeKind.UNIT else None
                 )
+                recipients = (
+                    known if known is not None else await notify.recipients(tx, agency, a.kind, a.assignee_id)
+                )
+                notices.append(
+                    (
+                        recipients,
+                        Message(
+                            NotificationKind.ASSIGNED,
+                            f"Văn bản giao {role_vi}: {label}",
+                            f"Document assigned ({a.role}): {label}",
+                            "assignment",
+                            a.id,
+                        ),
+                    )
+                )
+            await notify.notify_each(tx, agency, notices, now, actor.person, events=[assigned])
         elif isinstance(effect, d.Acknowledged):
             await tx.publish(
                 envelope(
@@ -585,19 +618,17 @@ class HandlingService:
             )
         elif isinstance(effect, d.Completed):
             a = effect.assignment
-            await tx.publish(
-                envelope(
-                    c.HANDLING_COMPLETED.type,
-                    c.HandlingCompleted(
-                        **_assignment_ref(rec, a, effect.status, now),
-                        result=a.result[:4000],
-                        reply_draft_id=a.reply_draft_id,
-                        document_completed=effect.document_completed,
-                        on_time=effect.on_time,
-                    ),
-                    agency,
-                    actor,
-                )
+            event = envelope(
+                c.HANDLING_COMPLETED.type,
+                c.HandlingCompleted(
+                    **_assignment_ref(rec, a, effect.status, now),
+                    result=a.result[:4000],
+                    reply_draft_id=a.reply_draft_id,
+                    document_completed=effect.document_completed,
+                    on_time=effect.on_time,
+                ),
+                agency,
+                actor,
             )
             await notify.notify(
                 tx,
@@ -612,20 +643,19 @@ class HandlingService:
                 ),
                 now,
                 actor.person,
+                events=[event],
             )
         elif isinstance(effect, d.Returned):
             a = effect.assignment
-            await tx.publish(
-                envelope(
-                    c.HANDLING_RETURNED.type,
-                    c.HandlingReturned(
-                        **_assignment_ref(rec, a, effect.status, now),
-                        reason=effect.reason[:2000],
-                        returned_to=effect.returned_to,
-                    ),
-                    agency,
-                    actor,
-                )
+            event = envelope(
+                c.HANDLING_RETURNED.type,
+                c.HandlingReturned(
+                    **_assignment_ref(rec, a, effect.status, now),
+                    reason=effect.reason[:2000],
+                    returned_to=effect.returned_to,
+                ),
+                agency,
+                actor,
             )
             recipients = [effect.returned_to]
             if a.parent_id is None:
@@ -643,23 +673,22 @@ class HandlingService:
                 ),
                 now,
                 actor.person,
+                events=[event],
             )
         elif isinstance(effect, d.Withdrawn):
             await self._publish_withdrawn(tx, rec, actor, list(effect.withdrawn), now)
         elif isinstance(effect, d.Extended):
             a = effect.assignment
-            await tx.publish(
-                envelope(
-                    c.HANDLING_EXTENDED.type,
-                    c.HandlingExtended(
-                        **_assignment_ref(rec, a, None, now),
-                        old_deadline=effect.old_deadline,
-                        new_deadline=effect.new_deadline,
-                        approved_by=actor.user_id,
-                    ),
-                    agency,
-                    actor,
-                )
+            event = envelope(
+                c.HANDLING_EXTENDED.type,
+                c.HandlingExtended(
+                    **_assignment_ref(rec, a, None, now),
+                    old_deadline=effect.old_deadline,
+                    new_deadline=effect.new_deadline,
+                    approved_by=actor.user_id,
+                ),
+                agency,
+                actor,
             )
             await notify.notify(
                 tx,
@@ -674,6 +703,7 @@ class HandlingService:
                 ),
                 now,
                 actor.person,
+                events=[event],
             )
         elif isinstance(effect, d.ExtensionRejected):
             a = effect.assignment
@@ -714,16 +744,14 @@ class HandlingService:
         if not withdrawn:
             return
         first = withdrawn[0]
-        await tx.publish(
-            envelope(
-                c.HANDLING_WITHDRAWN.type,
-                c.HandlingWithdrawn(
-                    **_assignment_ref(rec, first, None, now),
-                    withdrawn_assignment_ids=[a.id for a in withdrawn],
-                ),
-                rec.handling.agency,
-                actor,
-            )
+        event = envelope(
+            c.HANDLING_WITHDRAWN.type,
+            c.HandlingWithdrawn(
+                **_assignment_ref(rec, first, None, now),
+                withdrawn_assignment_ids=[a.id for a in withdrawn],
+            ),
+            rec.handling.agency,
+            actor,
         )
         recipients: list[str] = []
         for a in withdrawn:
@@ -741,6 +769,7 @@ class HandlingService:
             ),
             now,
             actor.person if isinstance(actor, Actor) else actor,
+            events=[event],
         )
 
 
