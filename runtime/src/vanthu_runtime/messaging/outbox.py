@@ -21,8 +21,14 @@ from vanthu_contracts.subjects import event_subject
 
 class Outbox:
     def __init__(self, table: Table) -> None:
+        from vanthu_runtime.telemetry import tracer
+
         self.table = table
         self._wake = asyncio.Event()
+        # Built once: the statement (its compiled form is cached) and the tracer (a proxy until
+        # tracing is set up, then the real one) cost more than the row itself when made per event.
+        self._insert = insert(table)
+        self._tracer = tracer("vanthu.outbox")
 
     async def add(
         self,
@@ -38,7 +44,7 @@ class Outbox:
         current trace context is saved with the row, so the consumer's span joins
         the trace of the request that caused the event, not the relay's.
         """
-        await session.execute(insert(self.table).values(**self._row(envelope, subject, headers)))
+        await session.execute(self._insert, self._row(envelope, subject, headers))
 
     async def add_many(
         self, session: AsyncSession, envelopes: list[Envelope], contexts: list[Context] | None = None
@@ -52,17 +58,16 @@ class Outbox:
             rows = [self._row(e, None, None) for e in envelopes]
         else:
             rows = [c.run(self._row, e, None, None) for e, c in zip(envelopes, contexts, strict=True)]
-        await session.execute(insert(self.table), rows)
+        await session.execute(self._insert, rows)
 
-    @staticmethod
-    def _row(envelope: Envelope, subject: str | None, headers: dict[str, str] | None) -> dict[str, Any]:
+    def _row(self, envelope: Envelope, subject: str | None, headers: dict[str, str] | None) -> dict[str, Any]:
         from opentelemetry.trace import SpanKind
 
-        from vanthu_runtime.telemetry import inject_headers, tracer
+        from vanthu_runtime.telemetry import inject_headers
 
         subject = subject or event_subject(envelope.type)
         # A short PRODUCER span, child of the request's span; its context travels with the row.
-        with tracer("vanthu.outbox").start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"{subject} create",
             kind=SpanKind.PRODUCER,
             attributes={
