@@ -150,6 +150,35 @@ async def test_republishing_after_a_crash_before_marking_is_deduplicated(h: Harn
     assert info.state.messages == 30
 
 
+async def test_only_a_full_batch_reads_the_next_one_ahead(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real = h.relay._pending_rows
+
+    async def counting(skip: set[str]) -> list:
+        rows = await real(skip)
+        reads.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(h.relay, "_pending_rows", counting)
+    # A short batch is everything pending: a read ahead would find nothing (one event per job
+    # is the common case, and it used to cost two reads).
+    await h.write([1, 2, 3])
+    assert await h.relay.relay_once() == 3
+    await h.relay.flush()
+    assert reads == [3]
+    # A full batch (50 here) may have more behind it: on PostgreSQL the next one is read while
+    # this one is published, and the next relay_once starts from it.
+    reads.clear()
+    await h.write(list(range(60)))
+    assert await h.relay.relay_once() == 50
+    assert await h.relay.relay_once() == 10
+    await h.relay.flush()
+    assert reads == [50, 10]  # and no empty read behind the short batch of 10
+    assert [m[1]["payload"]["n"] for m in await h.stream_messages()] == [1, 2, 3, *range(60)]
+
+
 async def test_relay_run_loop_is_woken_by_commits(h: Harness) -> None:
     task = asyncio.create_task(h.relay.run())
     try:

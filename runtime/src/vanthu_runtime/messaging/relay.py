@@ -132,8 +132,10 @@ class OutboxRelay:
             rows = await self._pending_rows(set(self._marking))
         if not rows:
             return 0
-        if self._overlap:
+        if self._overlap and len(rows) >= self.batch_size:
             # Read the next batch while this one is on the wire (its rows and the ones being marked skipped).
+            # A short batch was all there was: what commits next wakes the relay, and a read ahead
+            # would only find nothing, or be read again as stale (two reads per event at low rates).
             self._prefetch = asyncio.create_task(self._pending_rows(self._marking | {row.id for row in rows}))
 
         async def publish(row: Any) -> None:
