@@ -107,6 +107,12 @@ class SignJobService:
         self.allowed_modules = allowed_modules
         self._images: dict[str, stamps.LoadedImage] = {}
         self._profiles: dict[tuple[str, str, str | None, str | None], tuple[StoredProfile, float]] = {}
+        # SQLite's writer-first transactions are the runtime's (BEGIN IMMEDIATE): claims stay inside them there.
+        self._autocommit = (
+            uow.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if uow.db.dialect == "postgresql"
+            else None
+        )
 
     async def run(self, job: SignDocument, delivered: Delivered) -> JobResult:
         decision, lease_left = await self._claim(job)
@@ -142,26 +148,33 @@ class SignJobService:
         return utcnow() + timedelta(seconds=self.lease_s)
 
     async def _claim(self, job: SignDocument) -> tuple[ClaimDecision, float]:
-        from sqlalchemy.exc import IntegrityError
+        # First sight of the job (the usual case) is settled by the insert alone; a job that
+        # has a row (a redelivery, or another worker's claim of the same moment) is read below.
+        if await self._claim_new(job):
+            return ClaimDecision.START, 0.0
+        async with self.uow.begin() as tx:
+            repo = JobRepository(tx.session)
+            found = await repo.lock(job.job_id)
+            now = utcnow()
+            if found is None:  # the row that stopped the insert is gone again: try later
+                return ClaimDecision.BUSY, 0.0
+            decision = decide_claim(found[0], now=now, worker=self.worker)
+            if decision is ClaimDecision.TAKE_OVER:
+                await repo.take_over(job.job_id, self.worker, self._lease_end())
+            return decision, (found[0].lease_until - now).total_seconds()
 
-        try:
-            async with self.uow.begin() as tx:
-                repo = JobRepository(tx.session)
-                found = await repo.lock(job.job_id)
-                now = utcnow()
-                decision = decide_claim(found[0] if found else None, now=now, worker=self.worker)
-                if decision is ClaimDecision.START:
-                    await repo.insert_running(
-                        job_id=job.job_id, agency_code=job.agency_code, kind=job.kind.value, worker=self.worker,
-                        lease_until=self._lease_end(), source_sha256=job.file.sha256,
-                    )  # fmt: skip
-                elif decision is ClaimDecision.TAKE_OVER:
-                    await repo.take_over(job.job_id, self.worker, self._lease_end())
-                left = (found[0].lease_until - now).total_seconds() if found else 0.0
-                return decision, left
-        except IntegrityError:
-            # Another worker inserted the claim between our read and our insert.
-            return ClaimDecision.BUSY, self.lease_s
+    async def _claim_new(self, job: SignDocument) -> bool:
+        claim = {
+            "job_id": job.job_id, "agency_code": job.agency_code, "kind": job.kind.value, "worker": self.worker,
+            "lease_until": self._lease_end(), "source_sha256": job.file.sha256,
+        }  # fmt: skip
+        if self._autocommit is not None:
+            # A single statement is atomic by itself: outside a transaction it is one round trip,
+            # not three (BEGIN, INSERT, COMMIT).
+            async with self._autocommit.connect() as conn:
+                return await JobRepository(conn).insert_running(**claim)
+        async with self.uow.begin() as tx:
+            return await JobRepository(tx.session).insert_running(**claim)
 
     async def _fail(self, job: SignDocument, error: AppError, delivered: Delivered) -> None:
         body = error.body()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from vanthu_signing.domain.jobs import JobState, JobStatus
 from vanthu_signing.domain.profiles import KeyKind, Purpose, SignerProfile
@@ -111,16 +112,44 @@ class ProfileRepository:
 # -- jobs -------------------------------------------------------------------------------
 
 
+@functools.cache
+def _insert_if_new(dialect: str) -> Any:
+    # Built once per dialect with its values bound at execution, so SQLAlchemy finds the
+    # compiled form in its cache instead of building a statement per job.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return (
+        insert(sign_jobs)
+        .on_conflict_do_nothing(index_elements=[sign_jobs.c.job_id])
+        .returning(sign_jobs.c.job_id)
+    )
+
+
+# The outcome's columns are bound at execution: one statement for every job, compiled once.
+_FINISH = update(sign_jobs).where(
+    sign_jobs.c.job_id == bindparam("claimed_job"),
+    sign_jobs.c.worker == bindparam("claimed_by"),
+    sign_jobs.c.status == JobStatus.RUNNING.value,
+)
+
+
 class JobRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
+        self.session = session  # a connection for statements that need no transaction of their own
+
+    @property
+    def _dialect(self) -> str:
+        bind = self.session if isinstance(self.session, AsyncConnection) else self.session.bind
+        return bind.dialect.name  # type: ignore[union-attr]
 
     async def lock(self, job_id: str) -> tuple[JobState, int] | None:
         """The job's state (and its attempt count), locking the row on PostgreSQL."""
         query = select(
             sign_jobs.c.status, sign_jobs.c.worker, sign_jobs.c.lease_until, sign_jobs.c.attempts
         ).where(sign_jobs.c.job_id == job_id)
-        if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        if self._dialect == "postgresql":
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
         if row is None:
@@ -136,13 +165,22 @@ class JobRepository:
         worker: str,
         lease_until: datetime,
         source_sha256: str,
-    ) -> None:
-        await self.session.execute(
-            sign_jobs.insert().values(
-                job_id=job_id, agency_code=agency_code, kind=kind, status=JobStatus.RUNNING.value, worker=worker,
-                lease_until=lease_until, attempts=1, source_sha256=source_sha256, created_at=utcnow(),
+    ) -> bool:
+        """Claim a job never seen before; False (nothing written) when the job already has a row.
+
+        One statement: a first delivery, the usual case, costs no lock-and-read round trip.
+        """
+        row = (
+            await self.session.execute(
+                _insert_if_new(self._dialect),
+                {
+                    "job_id": job_id, "agency_code": agency_code, "kind": kind, "status": JobStatus.RUNNING.value,
+                    "worker": worker, "lease_until": lease_until, "attempts": 1, "source_sha256": source_sha256,
+                    "created_at": utcnow(),
+                },
             )
-        )  # fmt: skip
+        ).first()  # fmt: skip
+        return row is not None
 
     async def take_over(self, job_id: str, worker: str, lease_until: datetime) -> None:
         await self.session.execute(
@@ -182,15 +220,14 @@ class JobRepository:
     async def finish(self, job_id: str, worker: str, *, status: JobStatus, **values: Any) -> bool:
         """Record the outcome, only if we still hold the claim (False: someone took over)."""
         result = await self.session.execute(
-            update(sign_jobs)
-            .where(
-                and_(
-                    sign_jobs.c.job_id == job_id,
-                    sign_jobs.c.worker == worker,
-                    sign_jobs.c.status == JobStatus.RUNNING.value,
-                )
-            )
-            .values(status=status.value, finished_at=utcnow(), **values)
+            _FINISH,
+            {
+                "claimed_job": job_id,
+                "claimed_by": worker,
+                "status": status.value,
+                "finished_at": utcnow(),
+                **values,
+            },
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 

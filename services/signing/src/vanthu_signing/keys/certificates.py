@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 
@@ -30,6 +31,13 @@ def check_for_signing(cert: asn1_x509.Certificate, now: datetime) -> None:
 
 
 def summary(cert: asn1_x509.Certificate) -> CertificateSummary:
+    # A key signs job after job with one certificate: summarise it once, not per event.
+    return _summary_of(cert.dump())
+
+
+@functools.lru_cache(maxsize=256)
+def _summary_of(der: bytes) -> CertificateSummary:
+    cert = asn1_x509.Certificate.load(der)
     validity = cert["tbs_certificate"]["validity"]
     return CertificateSummary(
         subject=cert.subject.human_friendly,
@@ -38,7 +46,7 @@ def summary(cert: asn1_x509.Certificate) -> CertificateSummary:
         serial_hex=format(cert.serial_number, "x"),
         not_before=validity["not_before"].native,
         not_after=validity["not_after"].native,
-        sha256=hashlib.sha256(cert.dump()).hexdigest(),
+        sha256=hashlib.sha256(der).hexdigest(),
     )
 
 
