@@ -235,12 +235,13 @@ async def test_put_is_idempotent_whatever_the_source(kit: StoreKit) -> None:
     keys_after_first = await kit.stored_keys()
     from_file = await kit.store.put(io.BytesIO(data), content_type="application/pdf")
     from_chunks = await kit.store.put(chunks_of(data, 4096), content_type="application/octet-stream")
+    from_bytes = await kit.store.put(bytes(data), content_type="text/plain")
 
     assert first.created is True
-    assert from_file.created is False and from_chunks.created is False
-    assert {first.sha256, from_file.sha256, from_chunks.sha256} == {sha256_of(data)}
+    assert from_file.created is False and from_chunks.created is False and from_bytes.created is False
+    assert {first.sha256, from_file.sha256, from_chunks.sha256, from_bytes.sha256} == {sha256_of(data)}
     # The bytes were stored once, with the content type of the first put.
-    assert from_chunks.content_type == "application/pdf"
+    assert from_chunks.content_type == from_bytes.content_type == "application/pdf"
     assert await kit.stored_keys() == keys_after_first
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO
 
-from vanthu_contracts.errors import OBJECT_MISSING, UNAVAILABLE
+from vanthu_contracts.errors import INTEGRITY, OBJECT_MISSING, PAYLOAD_TOO_LARGE, UNAVAILABLE
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.objectstore.port import ObjectStore, PutSource, StoredObject, check_sha256
 from vanthu_runtime.objectstore.streams import VerifyingReader, receive, verified_chunks
@@ -55,6 +56,12 @@ class LocalObjectStore(ObjectStore):
     async def put(
         self, source: PutSource, *, content_type: str, max_bytes: int | None = None
     ) -> StoredObject:
+        if isinstance(source, bytes | bytearray | memoryview):
+            # Already in memory: hash, write, fsync and commit in one trip to a worker thread,
+            # not one per step (each trip wakes a thread and the event loop).
+            if max_bytes is not None and len(source) > max_bytes:
+                raise AppError(PAYLOAD_TOO_LARGE, details={"limit": max_bytes})
+            return await asyncio.to_thread(self._put_bytes, source, content_type or DEFAULT_CONTENT_TYPE)
         incoming = await asyncio.to_thread(self._incoming_file)
         try:
             received = await receive(source, incoming, max_bytes=max_bytes)
@@ -67,6 +74,10 @@ class LocalObjectStore(ObjectStore):
         if stored is None:  # deleted by someone else in between; report what we wrote
             return StoredObject(received.sha256, received.size, content_type, created)
         return StoredObject(stored.sha256, stored.size, stored.content_type, created)
+
+    async def get(self, sha256: str) -> bytes:
+        # Read and verified in one trip to a worker thread, not a trip per chunk.
+        return await asyncio.to_thread(self._read_verified, self.path_for(sha256), sha256)
 
     async def open(self, sha256: str) -> AsyncIterator[bytes]:
         path = self.path_for(sha256)
@@ -111,6 +122,33 @@ class LocalObjectStore(ObjectStore):
 
     def _incoming_file(self) -> IO[bytes]:
         return tempfile.NamedTemporaryFile(dir=self.root / _INCOMING, prefix="put-", delete=False)
+
+    def _put_bytes(self, data: bytes | bytearray | memoryview, content_type: str) -> StoredObject:
+        sha256 = hashlib.sha256(data).hexdigest()
+        final = self.path_for(sha256)
+        created = False
+        if not final.is_file():  # the same bytes are stored once: a repeated put writes nothing
+            incoming = self._incoming_file()
+            try:
+                incoming.write(data)
+                incoming.flush()
+                created = self._commit(incoming, sha256, content_type)
+            finally:
+                _discard(incoming)
+        stored = self._stat(final)
+        if stored is None:  # deleted by someone else in between; report what we wrote
+            return StoredObject(sha256, len(data), content_type, created)
+        return StoredObject(stored.sha256, stored.size, stored.content_type, created)
+
+    def _read_verified(self, path: Path, sha256: str) -> bytes:
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise AppError(OBJECT_MISSING, details={"sha256": sha256}) from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise AppError(INTEGRITY, details={"sha256": sha256, "actual_sha256": actual})
+        return data
 
     def _commit(self, incoming: IO[bytes], sha256: str, content_type: str) -> bool:
         final = self.path_for(sha256)
