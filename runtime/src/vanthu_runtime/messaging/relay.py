@@ -71,6 +71,11 @@ class OutboxRelay:
         # SQLite has one writer at a time (every transaction starts IMMEDIATE), so there the relay
         # reads, publishes and marks in turn.
         self._overlap = db.dialect == "postgresql"
+        # Each read and each marking is one statement: on PostgreSQL it runs on a plain connection
+        # outside a transaction, one round trip instead of three (BEGIN, the statement, ROLLBACK or
+        # COMMIT). A crash between two marking chunks leaves rows published but unmarked, which is
+        # the case the relay already handles: they are published again and JetStream drops them.
+        self._single = db.engine.execution_options(isolation_level="AUTOCOMMIT") if self._overlap else None
 
     async def run(self) -> None:
         """Relay until cancelled. Never raises: errors are logged and retried."""
@@ -166,21 +171,24 @@ class OutboxRelay:
         return len(done)
 
     async def _pending_rows(self, skip: set[str]) -> list[Any]:
-        async with self.db.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        self.table.c.id,
-                        self.table.c.subject,
-                        self.table.c.type,
-                        self.table.c.data,
-                        self.table.c.headers,
-                    )
-                    .where(self.table.c.published_at.is_(None))
-                    .order_by(self.table.c.id)
-                    .limit(self.batch_size + len(skip))
-                )
-            ).all()
+        query = (
+            select(
+                self.table.c.id,
+                self.table.c.subject,
+                self.table.c.type,
+                self.table.c.data,
+                self.table.c.headers,
+            )
+            .where(self.table.c.published_at.is_(None))
+            .order_by(self.table.c.id)
+            .limit(self.batch_size + len(skip))
+        )
+        if self._single is not None:
+            async with self._single.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        else:
+            async with self.db.sessions() as session:
+                rows = (await session.execute(query)).all()
         return [row for row in rows if row.id not in skip][: self.batch_size]
 
     async def _drop_prefetch(self) -> None:
@@ -192,9 +200,16 @@ class OutboxRelay:
 
     async def _mark(self, ids: list[str]) -> None:
         now = datetime.now(UTC)
+        chunks = [ids[start : start + 500] for start in range(0, len(ids), 500)]
+        if self._single is not None:
+            async with self._single.connect() as conn:
+                for chunk in chunks:
+                    await conn.execute(
+                        update(self.table).where(self.table.c.id.in_(chunk)).values(published_at=now)
+                    )
+            return
         async with self.db.transaction() as session:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
+            for chunk in chunks:
                 await session.execute(
                     update(self.table).where(self.table.c.id.in_(chunk)).values(published_at=now)
                 )
