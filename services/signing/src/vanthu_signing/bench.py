@@ -116,10 +116,16 @@ class _Platform:
         self.store = build_object_store(SigningSettings(object_store_dir=self.tmp / "objects"))
         await self.store.prepare()
         self.events: dict[str, dict[str, Any]] = {}
+        self._awaited: tuple[set[str], asyncio.Event] | None = None
 
         async def on_event(msg: Any) -> None:
             data = json.loads(msg.data)
-            self.events[data["payload"]["job_id"]] = data
+            job_id = data["payload"]["job_id"]
+            self.events[job_id] = data
+            if self._awaited is not None and job_id in self._awaited[0]:
+                self._awaited[0].discard(job_id)
+                if not self._awaited[0]:
+                    self._awaited[1].set()
 
         await self.nc.subscribe("vanthu.evt.signing.>", cb=on_event)
 
@@ -206,6 +212,9 @@ class _Platform:
             for job_id in ids
         ]  # fmt: skip
         js = self.nc.jetstream()
+        # The clock stops when the last event arrives, not at the next tick of a polling loop.
+        pending, all_done = set(ids), asyncio.Event()
+        self._awaited = (pending, all_done)
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -215,11 +224,12 @@ class _Platform:
                 for e in envelopes
             )
         )
-        deadline = time.monotonic() + 60 + count * 2
-        while not all(i in self.events for i in ids):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{sum(i in self.events for i in ids)}/{count} jobs done in time")
-            await asyncio.sleep(0.01)
+        try:
+            await asyncio.wait_for(all_done.wait(), timeout=60 + count * 2)
+        except TimeoutError:
+            raise RuntimeError(f"{count - len(pending)}/{count} jobs done in time") from None
+        finally:
+            self._awaited = None
         elapsed = time.perf_counter() - started
         failed = [
             self.events[i]["payload"].get("code")

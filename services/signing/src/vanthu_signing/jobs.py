@@ -8,6 +8,7 @@ marks the job done, so a crash leaves either nothing or everything.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,8 @@ from vanthu_signing.storage import PdfStorage
 from vanthu_signing.tokens import TokenRequests
 
 log = logging.getLogger("vanthu.signing.jobs")
+# One tracer for the process: it follows whichever provider the runtime sets up, later included.
+tracer = trace.get_tracer("vanthu.signing")
 # A profile read is reused this long: one query less per job; an edited profile (or a
 # certificate the token agent registers) is seen within this many seconds.
 PROFILE_CACHE_S = 5.0
@@ -115,6 +118,18 @@ class SignJobService:
         )
 
     async def run(self, job: SignDocument, delivered: Delivered) -> JobResult:
+        # The source is read while the claim is written: a first delivery (the usual case) needs
+        # both, and neither waits for the other. Whatever the read finds (missing, altered, too
+        # large) is raised where the signing awaits it, as before; nothing is signed before the claim.
+        source = asyncio.ensure_future(self.storage.fetch(job.file.sha256, job.file.size))
+        try:
+            return await self._run(job, delivered, source)
+        finally:
+            if not source.done():  # a duplicate, or a failure before the file was needed
+                source.cancel()
+            await asyncio.gather(source, return_exceptions=True)
+
+    async def _run(self, job: SignDocument, delivered: Delivered, source: Awaitable[bytes]) -> JobResult:
         decision, lease_left = await self._claim(job)
         if decision in (ClaimDecision.ALREADY_SIGNED, ClaimDecision.ALREADY_FAILED):
             return JobResult(Outcome.DUPLICATE)
@@ -127,7 +142,7 @@ class SignJobService:
                 await JobRepository(tx.session).extend(job.job_id, self.worker, self._lease_end())
 
         try:
-            signed = await self._sign(job, heartbeat)
+            signed = await self._sign(job, heartbeat, source)
         except Exception as exc:
             error = as_app_error(exc)
             if not isinstance(exc, AppError):
@@ -278,10 +293,10 @@ class SignJobService:
             self._images[sha256] = image
         return image
 
-    async def _sign(self, job: SignDocument, heartbeat: Heartbeat) -> _Signed:
+    async def _sign(self, job: SignDocument, heartbeat: Heartbeat, source: Awaitable[bytes]) -> _Signed:
         # One span per signature: PKCS#11 calls run in executor threads where the trace
         # context does not follow (engineering notes §3.3.5), so the span is opened here.
-        with trace.get_tracer("vanthu.signing").start_as_current_span(
+        with tracer.start_as_current_span(
             "signing.sign",
             attributes={
                 "vanthu.job_id": job.job_id,
@@ -289,15 +304,17 @@ class SignJobService:
                 "vanthu.agency": job.agency_code,
             },
         ):
-            return await self._sign_traced(job, heartbeat)
+            return await self._sign_traced(job, heartbeat, source)
 
-    async def _sign_traced(self, job: SignDocument, heartbeat: Heartbeat) -> _Signed:
+    async def _sign_traced(
+        self, job: SignDocument, heartbeat: Heartbeat, source: Awaitable[bytes]
+    ) -> _Signed:
         stored = await self._profile(job)
         profile = stored.profile
         level = job.level or self.default_level
         if not self.levels.can_do(level):
             raise AppError(contract.JOB_INVALID, {"level": level.value, "detail": "no TSA configured"})
-        pdf = await self.storage.fetch(job.file.sha256, job.file.size)
+        pdf = await source
         reader = open_checked(pdf)
         image = await self._image(profile.image_sha256) if needs_image(job.kind) else None
         signed_at = utcnow()
