@@ -116,6 +116,20 @@ def test_the_json_streamer_reads_a_large_field_in_pieces_with_escapes() -> None:
         broken.close()
 
 
+def test_the_json_streamer_gives_the_same_text_however_the_answer_is_cut() -> None:
+    """Base64 with a Java library's `\\/` every few characters, cut anywhere: inside an escape,
+    between a backslash and its character, in a small field after the streamed one."""
+    text = "".join(chr(c) for c in range(33, 127)) * 40 + 'é"\\/\u00e9'
+    document = json.dumps({"status": "OK", "data": text, "after": 'a"b/\\c'}).replace("/", "\\/").encode()
+    for size in (1, 2, 3, 5, 7, 64, 1000, len(document)):
+        pieces: list[str] = []
+        streamer = FieldStreamer("data", pieces.append)
+        for start in range(0, len(document), size):
+            streamer.feed(document[start : start + size])
+        assert "".join(pieces) == text, size
+        assert streamer.close() == {"status": "OK", "after": 'a"b/\\c'}, size
+
+
 # -- the client against the simulator (in process) -----------------------------------------------
 
 A = ("00.99.W00", SECRET)
@@ -168,6 +182,40 @@ async def test_send_list_get_acknowledge_round_trip(sim: AxisState, tmp_path: Pa
     await receiver.send_edoc(status, from_code="000.00.00.H41", message_type="status")
     [status_entry] = await sender.get_received_edoc_list("status")
     assert status_entry.from_code == "000.00.00.H41" and status_entry.to_code == "000.00.00.H99"
+
+
+async def test_packets_above_the_inline_size_go_through_threads_and_stream_alike(
+    sim: AxisState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator stores, reads and answers small packets on its event loop and bigger ones in
+    threads and streamed: both ways the receiver gets the same bytes, and a bad hash is refused."""
+    from vanthu_interop.simulator import app as sim_app
+
+    sender, receiver = _client(sim, A), _client(sim, B)
+    packet = _packet_from_h99(tmp_path)
+    for inline in (1 << 20, 100):  # the packet is a few KB: inline, then over the limit
+        monkeypatch.setattr(sim_app, "_INLINE_BYTES", inline)
+        await sender.send_edoc(
+            packet.read_bytes(), from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H41"]
+        )
+        [entry] = await receiver.get_received_edoc_list("edoc")
+        target = await receiver.get_edoc(entry.doc_id, tmp_path / f"in-{inline}.edxml")
+        assert target.read_bytes() == packet.read_bytes(), inline
+        await receiver.update_status(entry.doc_id, "done")
+    sim.set_faults(Faults(escape_slashes=False))
+    await sender.send_edoc(packet, from_code="000.00.00.H99", message_type="edoc", to_codes=["000.00.00.H41"])
+    [entry] = await receiver.get_received_edoc_list("edoc")
+    assert (
+        await receiver.get_edoc(entry.doc_id, tmp_path / "plain.edxml")
+    ).read_bytes() == packet.read_bytes()
+    headers = sender.headers(
+        {"from": "000.00.00.H99", "servicetype": "eDoc", "messagetype": "edoc",
+         "to": '["000.00.00.H41"]', "hash-file": "0" * 64, "Content-Type": "application/octet-stream"}
+    )  # fmt: skip
+    answer = await sender.http.post(
+        "http://axis/sendEdoc", headers=headers, files={"file_doc": ("p.edxml", packet.read_bytes())}
+    )
+    assert answer.json()["ErrorCode"] == "21"
 
 
 async def test_refusals_and_injected_faults(sim: AxisState, tmp_path: Path) -> None:

@@ -204,3 +204,32 @@ async def test_partner_directory_sync_and_old_codes(rig: Rig) -> None:
         assert (await repo.partner("000.00.00.H14"))["name"] == "UBND tỉnh Cao Bằng"
         assert await repo.partner("000.00.00.H01") is None
     assert [p["code"] for p in await rig.directory.search_partners("Cao Bằng")] == ["000.00.00.H14"]
+
+
+async def test_a_packet_whose_import_fails_holds_back_none_of_its_round(
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round's packets are imported in one transaction; when that fails they are imported one
+    by one, so only the packet that fails is left on the axis for the next round."""
+    for number in (1, 2, 3):
+        await _send(rig, tmp_path, _from_g22(axis_2019_packet()).replace(
+            b"9fbfbad2-6c4b-4b8e-a3a4-2f7b0e9d1c55", f"document-{number}".encode()))  # fmt: skip
+    real = rig.poller.receiving.import_document
+    poisoned = {"document-2"}
+
+    async def import_document(tx: Any, document: Any, **kwargs: Any) -> Any:
+        if document.external_document_id in poisoned:
+            raise RuntimeError("storage hiccup")
+        return await real(tx, document, **kwargs)
+
+    monkeypatch.setattr(rig.poller.receiving, "import_document", import_document)
+    first = await rig.poller.poll_once()
+    assert first.imported == 2 and len(first.errors) == 1 and "storage hiccup" in first.errors[0]
+    assert await _count(rig.db, receipts) == 2
+    poisoned.clear()
+    await rig.publish_outbox()
+    second = await rig.poller.poll_once()
+    assert second.imported == 1 and second.acknowledged == 2 and await _count(rig.db, receipts) == 3
+    await rig.publish_outbox()
+    assert (await rig.poller.poll_once()).acknowledged == 1
+    assert all(d.status == "done" for d in rig.state.deliveries.values())

@@ -177,10 +177,20 @@ async def insert_once(session: AsyncSession, table: Table, values: dict[str, Any
     One `INSERT … ON CONFLICT DO NOTHING` (SQLite and PostgreSQL): a conflict neither raises
     nor spoils the surrounding transaction, and costs no savepoint round trips.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
+    statement = _insert(session, table).values(**values)
     result = await session.execute(statement.on_conflict_do_nothing())
     return result.rowcount == 1
+
+
+async def insert_many_once(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """`insert_once` for several rows in one statement; rows whose key is taken are skipped."""
+    if rows:
+        await session.execute(_insert(session, table).on_conflict_do_nothing(), rows)
+
+
+def _insert(session: AsyncSession, table: Table) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 class Repository:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,8 @@ SERVICE_TYPE = "eDoc"
 # getEdoc and updateStatus post an empty multipart/form-data body, as the SDK does.
 _BOUNDARY = "vanthu-axis-boundary"
 _EMPTY_MULTIPART = f"--{_BOUNDARY}--\r\n".encode()
+# What a multipart parameter value may not hold as it is (httpx and browsers escape the same).
+_FORM_PARAM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
 
 
 class AxisError(Exception):
@@ -109,6 +112,18 @@ class _Base64ToFile:
         self._sink.close()
 
 
+def _multipart_body(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file part, and its Content-Type (as httpx writes it)."""
+    boundary = os.urandom(16).hex()
+    name = "".join(_FORM_PARAM_ESCAPES.get(c, c) for c in filename)
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    body = b"".join((head.encode(), data, f"\r\n--{boundary}--\r\n".encode()))
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
 def _items(answer: dict[str, Any]) -> list[dict[str, Any]]:
     """The objects of a list answer's `data`; anything else in it is not an entry."""
     data = answer.get("data")
@@ -149,6 +164,7 @@ class AxisClient:
         params: dict[str, str],
         *,
         files: Any = None,
+        upload: tuple[bytes, str] | None = None,
         json_body: Any = None,
         empty_multipart: bool = False,
     ) -> dict[str, Any]:
@@ -156,6 +172,8 @@ class AxisClient:
         kwargs: dict[str, Any] = {"headers": headers}
         if files is not None:
             kwargs["files"] = files
+        elif upload is not None:
+            kwargs["content"], headers["Content-Type"] = upload
         elif empty_multipart:
             kwargs["content"] = _EMPTY_MULTIPART
             headers["Content-Type"] = f"multipart/form-data; boundary={_BOUNDARY}"
@@ -196,22 +214,36 @@ class AxisClient:
     # -- documents ------------------------------------------------------------------------
 
     async def send_edoc(
-        self, packet: Path, *, from_code: str, message_type: str, to_codes: list[str] | None = None
+        self,
+        packet: Path | bytes,
+        *,
+        from_code: str,
+        message_type: str,
+        to_codes: list[str] | None = None,
+        filename: str = "packet.edxml",
     ) -> str:
-        """Upload a packet as the multipart part `file_doc`; returns the axis DocId."""
-        digest = hashlib.sha256()
-        with packet.open("rb") as source:
-            while chunk := source.read(1 << 20):
-                digest.update(chunk)
+        """Upload a packet as the multipart part `file_doc`; returns the axis DocId.
+
+        A packet in memory (`bytes`, named `filename`) goes as one body; a file is streamed."""
         params = {"from": from_code, "servicetype": SERVICE_TYPE, "messagetype": message_type}
         if message_type == "edoc":
             params["to"] = json.dumps(to_codes or [], separators=(",", ":"))
-        params["hash-file"] = digest.hexdigest()
-        params["Content-Type"] = "application/octet-stream"
-        with packet.open("rb") as upload:
-            data = await self._call(
-                "sendEdoc", params, files={"file_doc": (packet.name, upload, "application/octet-stream")}
-            )
+        if isinstance(packet, bytes):
+            params["hash-file"] = hashlib.sha256(packet).hexdigest()
+            params["Content-Type"] = "application/octet-stream"
+            data = await self._call("sendEdoc", params, upload=_multipart_body("file_doc", filename, packet))
+        else:
+            filename = packet.name
+            digest = hashlib.sha256()
+            with packet.open("rb") as source:
+                while chunk := source.read(1 << 20):
+                    digest.update(chunk)
+            params["hash-file"] = digest.hexdigest()
+            params["Content-Type"] = "application/octet-stream"
+            with packet.open("rb") as upload:
+                data = await self._call(
+                    "sendEdoc", params, files={"file_doc": (filename, upload, "application/octet-stream")}
+                )
         doc_id = data.get("DocId") or data.get("docId")
         if not doc_id:
             raise AxisRefused("sendEdoc", "no DocId in the answer")

@@ -10,11 +10,13 @@ and keeps only the small fields. It understands the JSON string escapes (Java li
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _MAX_SMALL_FIELD = 1 << 20
+_SPECIAL = re.compile(r'["\\]')  # what ends a run of plain characters in a JSON string
 
 
 class JsonStreamError(ValueError):
@@ -139,14 +141,30 @@ class FieldStreamer:
         self._small.append(piece)
 
     def _string(self, text: str, i: int) -> int:
+        # The pieces of this chunk are handed on joined: a base64 field written by a Java library
+        # has an escaped `\\/` every 64 characters or so, and a call per piece would cost more
+        # than the scanning. Runs of plain characters are found by the regex engine, not a loop.
         n = len(text)
+        if self._streaming and self._unicode is None and not self._escape:
+            # The usual streamed chunk: base64 whose only escape is `\\/`, done in C.
+            j = text.find('"', i)
+            run = text[i : n if j < 0 else j]
+            if "\\" in run:
+                run = run.replace("\\/", "/")
+            if "\\" not in run:
+                self._emit(run)
+                if j < 0:
+                    return n
+                self._end_string()
+                return j + 1
+        pieces: list[str] = []
         while i < n:
             if self._unicode is not None:
                 need = 4 - len(self._unicode)
                 self._unicode += text[i : i + need]
                 i += min(need, n - i)
                 if len(self._unicode) == 4:
-                    self._emit(chr(int(self._unicode, 16)))
+                    pieces.append(chr(int(self._unicode, 16)))
                     self._unicode = None
                 continue
             if self._escape:
@@ -156,22 +174,25 @@ class FieldStreamer:
                 if ch == "u":
                     self._unicode = ""
                 elif ch in _ESCAPES:
-                    self._emit(_ESCAPES[ch])
+                    pieces.append(_ESCAPES[ch])
                 else:
                     raise JsonStreamError(f"bad escape \\{ch}")
                 continue
-            # Copy the run of plain characters in one piece.
-            j = i
-            while j < n and text[j] != '"' and text[j] != "\\":
-                j += 1
-            self._emit(text[i:j])
+            special = _SPECIAL.search(text, i)
+            j = special.start() if special is not None else n
+            if j > i:
+                pieces.append(text[i:j])
             if j == n:
-                return n
+                i = n
+                break
+            i = j + 1
             if text[j] == "\\":
                 self._escape = True
-                return j + 1 if j + 1 <= n else n
+                continue
+            self._emit("".join(pieces))
             self._end_string()
-            return j + 1
+            return i
+        self._emit("".join(pieces))
         return i
 
     def _end_string(self) -> None:

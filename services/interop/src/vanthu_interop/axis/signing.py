@@ -19,7 +19,6 @@ per request (the SDK fixes it per service object; the server is not known to che
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Mapping
@@ -47,7 +46,7 @@ def sign_header_text(params: Mapping[str, str]) -> str:
 
 
 def hmac_hex(secret: str, message: str) -> str:
-    return hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode("utf-8"), message.encode("utf-8"), "sha256").hex()
 
 
 def signed_headers(

@@ -167,8 +167,8 @@ async def _bare_round_trips(sim_url: str, root: Path, count: int) -> float:
         )  # fmt: skip
         build_file(doc, work / f"d{i}.edxml")
         build_file(_status(i), work / f"s{i}.edxml")
-        docs.append(work / f"d{i}.edxml")
-        statuses.append(work / f"s{i}.edxml")
+        docs.append((work / f"d{i}.edxml").read_bytes())
+        statuses.append((work / f"s{i}.edxml").read_bytes())
     limits = httpx.Limits(max_connections=CONCURRENCY)
     sender = AxisClient(AxisConnection(sim_url, A_SYSTEM, A_SECRET), http=httpx.AsyncClient(limits=limits))
     receiver = AxisClient(AxisConnection(sim_url, B_SYSTEM, B_SECRET), http=httpx.AsyncClient(limits=limits))

@@ -23,12 +23,15 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from vanthu_interop.axis.signing import SignatureInvalid, VerifiedRequest, verify
 from vanthu_interop.edxml import parse
-from vanthu_interop.edxml.model import StatusPacket
+from vanthu_interop.edxml.model import EdocPacket, StatusPacket
 from vanthu_interop.simulator.reserialise import reserialise
 from vanthu_interop.simulator.state import AxisState, Delivery, Faults, SimAgency
 
 log = logging.getLogger("vanthu.axis_sim")
 _STREAM_CHUNK = 3 * (1 << 18)
+# Packets up to this size are stored, read and answered on the event loop: a hop to a worker
+# thread costs more than the work (most packets are a few KB). Bigger ones go to a thread.
+_INLINE_BYTES = 1 << 20
 
 
 class _Refusal(Exception):
@@ -87,7 +90,11 @@ def create_sim_app(state: AxisState) -> FastAPI:
         async def endpoint(request: Request) -> Response:
             return await guarded(operation, request, lambda caller, req: handler(state, caller, req))
 
-        app.add_api_route(f"/{operation}", endpoint, methods=["POST", "GET"], name=operation)
+        # A plain Starlette route: the operations take their parameters from signed headers, so
+        # FastAPI's parameter resolution would only add its cost to every request.
+        app.add_route(
+            f"/{operation}", endpoint, methods=["POST", "GET"], name=operation, include_in_schema=False
+        )
 
     for operation in HANDLERS:
         route(operation)
@@ -109,25 +116,28 @@ async def _send_edoc(state: AxisState, caller: VerifiedRequest, request: Request
     if upload is None or isinstance(upload, str):
         raise _Refusal("10", "thiếu tệp file_doc / missing file_doc")
     sender_doc_id, path = state.new_packet_path()
-    digest = hashlib.sha256()
 
-    def store() -> None:
+    def store_and_read() -> EdocPacket | StatusPacket:
+        digest = hashlib.sha256()
         with path.open("wb") as sink:
             while chunk := upload.file.read(1 << 20):
                 digest.update(chunk)
                 sink.write(chunk)
+        if params.get("hash-file") and params["hash-file"].lower() != digest.hexdigest():
+            path.unlink(missing_ok=True)
+            raise _Refusal("21", "hash-file không khớp / hash-file mismatch")
+        try:
+            with parse(path, attachments=False) as parsed:
+                return parsed.packet
+        except Exception as exc:
+            path.unlink(missing_ok=True)
+            raise _Refusal("22", f"edXML không hợp lệ / not edXML: {exc}") from None
 
-    await asyncio.to_thread(store)
-    await upload.close()
-    if params.get("hash-file") and params["hash-file"].lower() != digest.hexdigest():
-        path.unlink(missing_ok=True)
-        raise _Refusal("21", "hash-file không khớp / hash-file mismatch")
     try:
-        with await asyncio.to_thread(parse, path, attachments=False) as parsed:
-            packet = parsed.packet
-    except Exception as exc:
-        path.unlink(missing_ok=True)
-        raise _Refusal("22", f"edXML không hợp lệ / not edXML: {exc}") from None
+        small = upload.size is not None and upload.size <= _INLINE_BYTES
+        packet = store_and_read() if small else await asyncio.to_thread(store_and_read)
+    finally:
+        await upload.close()
     if message_type == "status":
         if not isinstance(packet, StatusPacket):
             raise _Refusal("22", "messagetype=status but the packet is a document")
@@ -182,6 +192,14 @@ def _delivery_of(state: AxisState, caller: VerifiedRequest, doc_id: str | None) 
 async def _get_edoc(state: AxisState, caller: VerifiedRequest, request: Request) -> Response:
     delivery = _delivery_of(state, caller, caller.params.get("docId") or caller.params.get("docid"))
     escape = state.faults.escape_slashes
+    if delivery.packet.stat().st_size <= _INLINE_BYTES:
+        encoded = pybase64.b64encode(delivery.packet.read_bytes())
+        return Response(
+            b'{"status":"OK","ErrorCode":"0","ErrorDesc":"","data":"'
+            + (encoded.replace(b"/", b"\\/") if escape else encoded)
+            + b'"}',
+            media_type="application/json",
+        )
 
     async def body() -> AsyncIterator[bytes]:
         yield b'{"status":"OK","ErrorCode":"0","ErrorDesc":"","data":"'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,10 @@ from vanthu_interop.storage import FileStorage
 from vanthu_runtime.uow import Tx, UnitOfWork
 
 HOSTED_CACHE_S = 5.0
+# The partner directory changes when it is synced (every 15 minutes by default); every issued
+# document and every status looks a code up in it. A sync in this process forgets the cache.
+PARTNER_CACHE_S = 5.0
+_PARTNER_CACHE_MAX = 10_000
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Context:
     files: FileStorage | None
     _hosted: dict[str, dict[str, Any]] | None = None
     _hosted_at: float = 0.0
+    _partners: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
 
     async def hosted_agencies(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
         """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""
@@ -44,6 +49,20 @@ class Context:
 
     def forget_hosted(self) -> None:
         self._hosted = None
+
+    async def partner(self, session: AsyncSession, code: str) -> dict[str, Any] | None:
+        """The partner directory's entry for a code (`Repository.partner`), cached for a few seconds."""
+        cached = self._partners.get(code)
+        if cached is not None and time.monotonic() - cached[0] <= PARTNER_CACHE_S:
+            return cached[1]
+        row = await Repository(session).partner(code)
+        if len(self._partners) >= _PARTNER_CACHE_MAX:
+            self._partners.clear()
+        self._partners[code] = (time.monotonic(), row)
+        return row
+
+    def forget_partners(self) -> None:
+        self._partners.clear()
 
     @property
     def tz(self) -> ZoneInfo:

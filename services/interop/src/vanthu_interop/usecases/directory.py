@@ -99,6 +99,7 @@ class Directory:
                 await tx.session.execute(statement)
             summary = contract.PartnersSynced(total=len(rows), added=added, changed=changed, synced_at=now)
             await publish(tx, contract.PARTNERS_SYNCED, summary, agency=None)
+        self.ctx.forget_partners()
         log.info("partner directory synced: %d entries, %d new, %d changed", len(rows), added, changed)
         return summary
 

@@ -72,17 +72,16 @@ class Dispatch:
         reason: str = "",
         related: list[str] | None = None,
     ) -> int:
-        repo = Repository(tx.session)
         recipients = out.split_recipients(
             facts.get("internal_recipients") or [],
             facts.get("external_recipients") or [],
-            await repo.hosted_codes(),
+            await self.ctx.hosted_codes(tx.session),
         )
         planned = 0
         for recipient in recipients:
             code = recipient.code
             if not recipient.internal:
-                partner = await repo.partner(code)
+                partner = await self.ctx.partner(tx.session, code)
                 code = partner["code"] if partner is not None else code  # an old code → the current one
             channel = Channel.INTERNAL if recipient.internal else Channel.AXIS
             job = contract.SendJob(

@@ -1,11 +1,19 @@
 """Polling the axis for documents and statuses, importing each packet exactly once.
 
 For every listed packet: download (streamed), parse (bounded memory), store its files, import
-it in one transaction together with the row that remembers the axis docId, wait until the
+it in a transaction together with the row that remembers the axis docId, wait until the
 import's events have left through the outbox, and only then acknowledge it to the axis with
 `updateStatus done`. A crash anywhere before the acknowledgement leaves the packet listed, and
 the next poll finds the remembered docId (or, for a copy under a new docId, the receipt's
 DocumentId key) and only acknowledges it.
+
+The packets of a round are downloaded and stored concurrently, then imported together in one
+transaction (a transaction costs as much as several statements); if that transaction fails,
+each packet is imported alone, so one bad packet never holds back the others. Every import
+starts with an insert on a key of the packet's content (the receipt's or the status's
+de-duplication key) that does nothing when the key is taken, so importing a packet that
+another replica imported at the same time changes nothing; the docId row is therefore written
+at the end, with the outcome, in one statement for the whole batch.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from vanthu_contracts.events.interop import EDXML_INVALID
-from vanthu_contracts.events.registry import Channel
+from vanthu_contracts.events.registry import Channel, FileRef
 from vanthu_interop.axis.client import AxisClient, AxisError, ReceivedEntry
 from vanthu_interop.domain.incoming import (
     IncomingDocument,
@@ -32,12 +40,15 @@ from vanthu_interop.domain.incoming import (
     status_problems,
 )
 from vanthu_interop.edxml import EdocPacket, ParsedPacket, ParseLimits, StatusPacket, parse
-from vanthu_interop.repository import axis_packets, insert_once, outbox
+from vanthu_interop.repository import axis_packets, insert_many_once, insert_once, outbox
 from vanthu_interop.usecases.context import Context
 from vanthu_interop.usecases.receiving import Imported, Receiving
 from vanthu_runtime.errors import AppError
 
 log = logging.getLogger("vanthu.interop.poller")
+# Packets imported in one transaction. A round lists everything waiting, which can be thousands
+# after an outage: a bounded batch keeps each transaction, and what a failure redoes, short.
+IMPORT_BATCH = 32
 
 
 @dataclass
@@ -49,6 +60,16 @@ class PollReport:
     ignored: int = 0
     waiting: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Ready:
+    """A downloaded packet, read and with its files stored: what its import needs."""
+
+    entry: ReceivedEntry
+    incoming: IncomingDocument | IncomingStatus
+    files: list[FileRef] = field(default_factory=list)
+    packet_sha256: str | None = None
 
 
 class AxisPoller:
@@ -102,24 +123,29 @@ class AxisPoller:
         report.duplicates += len(known)
         gate = asyncio.Semaphore(self.ctx.settings.poll_concurrency)
         workdir = self.ctx.workdir()
+        ready: dict[int, _Ready] = {}
 
-        async def one(entry: ReceivedEntry) -> None:
+        async def one(index: int, entry: ReceivedEntry) -> None:
             async with gate:
                 try:
-                    done = await self._process(entry, report, workdir)
+                    prepared = await self._prepare(entry, report, workdir)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # one bad packet (or a storage hiccup) must not stop the round
                     log.warning("axis packet %s not imported this round: %r", entry.doc_id, exc)
                     report.errors.append(f"{entry.doc_id}: {exc}")
                     return
-                if done is not None:
-                    to_ack.append(done)
+                if isinstance(prepared, _Ready):
+                    ready[index] = prepared
+                elif prepared is not None:
+                    to_ack.append(prepared)
 
         try:
-            await asyncio.gather(*(one(e) for e in entries if e.doc_id not in known))
+            await asyncio.gather(*(one(i, e) for i, e in enumerate(entries) if e.doc_id not in known))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        # In the order the axis listed them: a recipient's statuses join its history in that order.
+        to_ack += await self._import_all([ready[i] for i in sorted(ready)], report)
         await self._acknowledge(to_ack, report)
         return report
 
@@ -132,33 +158,22 @@ class AxisPoller:
 
     # -- one packet ------------------------------------------------------------------------------
 
-    async def _process(
+    async def _prepare(
         self, entry: ReceivedEntry, report: PollReport, workdir: Path
-    ) -> tuple[str, str, list[str]] | None:
-        """Download and import one new packet; returns what to acknowledge, or None to leave it."""
+    ) -> _Ready | tuple[str, str, list[str]] | None:
+        """Download, read and store one new packet. Returns what to import; or, for a packet
+        refused here, what to acknowledge; or None to leave it listed."""
         # The docId comes from the axis: never let it name a path.
         target = workdir / f"{hashlib.sha256(entry.doc_id.encode()).hexdigest()[:32]}.edxml"
         try:
             await self.axis.get_edoc(entry.doc_id, target)
-            outcome, detail, imported = await self._import(entry, target, workdir)
+            return await self._read_and_store(entry, target, report, workdir)
         finally:
             target.unlink(missing_ok=True)
-        if outcome == "not_for_us":
-            # Perhaps an agency we have not heard of yet: leave it listed and look again later.
-            report.ignored += 1
-            log.warning("axis packet %s is addressed to none of our agencies (%s)", entry.doc_id, detail)
-            return None
-        if outcome == "imported":
-            report.imported += 1
-        elif outcome == "rejected":
-            report.rejected += 1
-        else:
-            report.duplicates += 1
-        return entry.doc_id, outcome, imported.event_ids if imported else []
 
-    async def _import(
-        self, entry: ReceivedEntry, path: Path, workdir: Path
-    ) -> tuple[str, str, Imported | None]:
+    async def _read_and_store(
+        self, entry: ReceivedEntry, path: Path, report: PollReport, workdir: Path
+    ) -> _Ready | tuple[str, str, list[str]] | None:
         try:
             parsed, incoming = await asyncio.to_thread(
                 read_packet, path, self.ctx.settings.max_packet_bytes, workdir
@@ -166,72 +181,110 @@ class AxisPoller:
         except AppError as exc:
             detail = f"{exc.code}: {exc.details.get('reason', '')}"
             log.warning("axis packet %s refused: %s", entry.doc_id, detail)
-            await self._remember(entry, "rejected", detail, None)
-            return "rejected", detail, None
+            await self._remember_refusal(entry, detail)
+            report.rejected += 1
+            return entry.doc_id, "rejected", []
         with parsed:
-            packet = parsed.packet
             if isinstance(incoming, IncomingStatus):
-                async with self.ctx.uow.begin() as tx:
-                    if not await self._claim(tx, entry, "imported"):
-                        return "duplicate", "", None
-                    imported = await self.receiving.import_status(tx, incoming, channel=Channel.AXIS)
-                    await self._record(tx, entry, imported)
-                return _outcome(imported), "", imported
+                return _Ready(entry, incoming)
+            packet = parsed.packet
             assert isinstance(packet, EdocPacket) and isinstance(incoming, IncomingDocument)
-            document = incoming
             async with self.ctx.uow.read() as session:
                 hosted = await self.ctx.hosted_codes(session)
-            if not addressed_to_us(document, hosted):
-                return "not_for_us", ", ".join(code for code, _ in document.recipients), None
+            if not addressed_to_us(incoming, hosted):
+                # Perhaps an agency we have not heard of yet: leave it listed and look again later.
+                report.ignored += 1
+                log.warning(
+                    "axis packet %s is addressed to none of our agencies (%s)",
+                    entry.doc_id, ", ".join(code for code, _ in incoming.recipients),
+                )  # fmt: skip
+                return None
             assert self.ctx.files is not None
             files = await self.ctx.files.put_attachments(packet.attachments)
             packet_sha256 = await self.ctx.files.put_file(path, "application/xml")
-            async with self.ctx.uow.begin() as tx:
-                if not await self._claim(tx, entry, "imported"):
-                    return "duplicate", "", None
-                imported = await self.receiving.import_document(
-                    tx,
-                    document,
-                    channel=Channel.AXIS,
-                    files=files,
-                    axis_doc_id=entry.doc_id,
-                    packet_sha256=packet_sha256,
-                )
-                await self._record(tx, entry, imported)
-            return _outcome(imported), "", imported
+        return _Ready(entry, incoming, files, packet_sha256)
 
-    async def _claim(self, tx: object, entry: ReceivedEntry, outcome: str) -> bool:
-        """Remember the docId in the import's transaction; False if another replica has it."""
-        return await insert_once(
-            tx.session,  # type: ignore[attr-defined]
-            axis_packets,
-            {
-                "axis_doc_id": entry.doc_id,
-                "message_type": entry.message_type,
-                "outcome": outcome,
-                "detail": "",
-                "event_ids": [],
-                "received_at": self.ctx.utcnow(),
-            },
-        )
+    async def _import_all(self, ready: list[_Ready], report: PollReport) -> list[tuple[str, str, list[str]]]:
+        """Import the round's packets in one transaction per IMPORT_BATCH; alone after a failure."""
+        to_ack: list[tuple[str, str, list[str]]] = []
+        for start in range(0, len(ready), IMPORT_BATCH):
+            batch = ready[start : start + IMPORT_BATCH]
+            try:
+                done = await self._import_batch(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                done = []
+                if len(batch) == 1:
+                    _import_failed(batch[0], exc, report)
+                else:
+                    log.warning("importing %d axis packets together failed (%r); one by one", len(batch), exc)
+                    for item in batch:
+                        try:
+                            done += await self._import_batch([item])
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as alone:
+                            _import_failed(item, alone, report)
+            for item, imported in done:
+                outcome = _outcome(imported)
+                if outcome == "imported":
+                    report.imported += 1
+                else:
+                    report.duplicates += 1
+                to_ack.append((item.entry.doc_id, outcome, imported.event_ids))
+        return to_ack
 
-    async def _record(self, tx: object, entry: ReceivedEntry, imported: Imported) -> None:
-        await tx.session.execute(  # type: ignore[attr-defined]
-            update(axis_packets)
-            .where(axis_packets.c.axis_doc_id == entry.doc_id)
-            .values(outcome=_outcome(imported), event_ids=imported.event_ids)
-        )
-
-    async def _remember(
-        self, entry: ReceivedEntry, outcome: str, detail: str, imported: Imported | None
-    ) -> None:
+    async def _import_batch(self, batch: list[_Ready]) -> list[tuple[_Ready, Imported]]:
+        done: list[tuple[_Ready, Imported]] = []
         async with self.ctx.uow.begin() as tx:
-            if await self._claim(tx, entry, outcome):
-                await tx.session.execute(
-                    update(axis_packets)
-                    .where(axis_packets.c.axis_doc_id == entry.doc_id)
-                    .values(detail=detail[:2000])
-                )
+            for item in batch:
+                if isinstance(item.incoming, IncomingStatus):
+                    imported = await self.receiving.import_status(tx, item.incoming, channel=Channel.AXIS)
+                else:
+                    imported = await self.receiving.import_document(
+                        tx,
+                        item.incoming,
+                        channel=Channel.AXIS,
+                        files=item.files,
+                        axis_doc_id=item.entry.doc_id,
+                        packet_sha256=item.packet_sha256,
+                    )
+                done.append((item, imported))
+            # The docIds, with what became of each, in the imports' transaction. A docId another
+            # replica recorded meanwhile is left as it is: its import here found every content
+            # key taken and wrote nothing.
+            await insert_many_once(
+                tx.session,
+                axis_packets,
+                [
+                    {
+                        "axis_doc_id": item.entry.doc_id,
+                        "message_type": item.entry.message_type,
+                        "outcome": _outcome(imported),
+                        "detail": "",
+                        "event_ids": imported.event_ids,
+                        "received_at": self.ctx.utcnow(),
+                    }
+                    for item, imported in done
+                ],
+            )
+        return done
+
+    async def _remember_refusal(self, entry: ReceivedEntry, detail: str) -> None:
+        async with self.ctx.uow.begin() as tx:
+            await insert_once(
+                tx.session,
+                axis_packets,
+                {
+                    "axis_doc_id": entry.doc_id,
+                    "message_type": entry.message_type,
+                    "outcome": "rejected",
+                    "detail": detail[:2000],
+                    "event_ids": [],
+                    "received_at": self.ctx.utcnow(),
+                },
+            )
 
     async def _acknowledge(self, packets: list[tuple[str, str, list[str]]], report: PollReport) -> None:
         """updateStatus for every packet whose import's events have left through the outbox."""
@@ -309,6 +362,12 @@ def read_packet(
         parsed.close()
         raise
     return parsed, incoming
+
+
+def _import_failed(item: _Ready, exc: Exception, report: PollReport) -> None:
+    # Left listed: the next round tries it again.
+    log.warning("axis packet %s not imported this round: %r", item.entry.doc_id, exc)
+    report.errors.append(f"{item.entry.doc_id}: {exc}")
 
 
 def _log_round(report: PollReport) -> None:

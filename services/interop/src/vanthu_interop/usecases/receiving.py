@@ -503,7 +503,7 @@ class Receiving:
     async def _tracking_row(self, repo: Repository, document_id: str, reporter: str) -> dict[str, Any] | None:
         """The row of the recipient we sent to, also when it reports under another of its codes."""
         aliases = {reporter}
-        partner = await repo.partner(reporter)
+        partner = await self.ctx.partner(repo.session, reporter)
         if partner is not None:
             aliases |= {c for c in (partner["code"], partner["code102"], partner["old_code"]) if c}
         rows = await repo.session.execute(

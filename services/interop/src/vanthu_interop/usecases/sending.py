@@ -11,9 +11,12 @@ that still slips through is dropped by the receiver's de-duplication.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import shutil
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -23,15 +26,33 @@ from vanthu_contracts.events.registry import Channel, FileRef, OrganRef
 from vanthu_interop.axis.client import AxisClient
 from vanthu_interop.domain import outgoing as out
 from vanthu_interop.domain.incoming import IncomingStatus, organ_dict
-from vanthu_interop.edxml import BuildOptions, build_file
-from vanthu_interop.edxml.model import Organ, StatusPacket
+from vanthu_interop.edxml import BuildOptions, build, build_file
+from vanthu_interop.edxml.model import EdocPacket, Organ, StatusPacket
 from vanthu_interop.repository import Repository, deliveries
 from vanthu_interop.usecases.context import Context, publish
 from vanthu_interop.usecases.receiving import Receiving
+from vanthu_interop.usecases.shared_tx import SharedTransactions
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx
 
 log = logging.getLogger("vanthu.interop.sending")
+# A document whose files add up to no more than this is built and uploaded from memory (the
+# packet is about 4/3 of it, base64); a bigger one is built to a file and streamed from there.
+IN_MEMORY_ATTACHMENTS = 512 << 10
+
+
+def _built(packet: EdocPacket | StatusPacket, options: BuildOptions) -> bytes:
+    sink = io.BytesIO()
+    build(packet, sink, options)
+    return sink.getvalue()
+
+
+@dataclass(frozen=True)
+class _AxisAttempt:
+    delivery: dict[str, Any]
+    document: dict[str, Any] | None  # our outgoing document; None for a status packet
+    sender: Organ
+    reached_before: bool  # an earlier attempt left it `sending`: it may be on the axis already
 
 
 class Sending:
@@ -39,22 +60,37 @@ class Sending:
         self.ctx = ctx
         self.axis = axis
         self.receiving = Receiving(ctx)
+        # The send workers' bookkeeping (`sending` before an upload, `sent` after) in shared transactions.
+        self.shared = SharedTransactions(ctx.uow)
 
     async def execute(self, job: contract.SendJob) -> str:
         """Returns what happened: sent | already | skipped. Raises on failure (the caller retries)."""
-        async with self.ctx.uow.read() as session:
-            delivery = await Repository(session).delivery(job.delivery_id)
+        started = await self.shared.run(lambda tx: self._start(tx, job.delivery_id))
+        if isinstance(started, str):
+            return started
+        if started is None:
+            raise AppError(contract.AXIS_UNAVAILABLE, {"reason": "the axis connection is not configured"})
+        await self._axis(started)
+        return "sent"
+
+    async def _start(self, tx: Tx, delivery_id: str) -> str | _AxisAttempt | None:
+        """Read the delivery and act on it in one transaction: an internal delivery is imported
+        here; an axis one is marked `sending` (None: no axis is configured)."""
+        repo = Repository(tx.session)
+        delivery = await repo.delivery(delivery_id)
         if delivery is None:
-            raise AppError(contract.DOCUMENT_UNKNOWN, {"delivery_id": job.delivery_id})
+            raise AppError(contract.DOCUMENT_UNKNOWN, {"delivery_id": delivery_id})
         if delivery["state"] == "sent":
             return "already"
         if delivery["state"] == "failed":
             return "skipped"  # given up; only a replay sends it again
         if delivery["channel"] == Channel.INTERNAL.value:
-            await self._internal(delivery)
+            await self._internal(tx, delivery)
             return "sent"
-        await self._axis(delivery)
-        return "sent"
+        if self.axis is None:
+            await repo.set_delivery(delivery["id"], attempts=delivery["attempts"] + 1)
+            return None
+        return await self._claim_axis_send(tx, delivery)
 
     # -- shared ---------------------------------------------------------------------------------
 
@@ -148,38 +184,34 @@ class Sending:
 
     # -- internal: the recipient is hosted here --------------------------------------------------
 
-    async def _internal(self, delivery: dict[str, Any]) -> None:
-        async with self.ctx.uow.begin() as tx:
-            repo = Repository(tx.session)
-            fresh = await repo.delivery(delivery["id"])
-            if fresh is None or fresh["state"] in ("sent", "failed"):
-                return
-            await repo.set_delivery(delivery["id"], attempts=fresh["attempts"] + 1)
-            sender = await self._our_organ(repo, delivery["agency_code"])
-            if delivery["kind"] == "edoc":
-                document = await repo.outgoing_by_id(delivery["document_id"])
-                if document is None:
-                    raise AppError(contract.DOCUMENT_UNKNOWN, {"document_id": delivery["document_id"]})
-                facts = document["facts"]
-                incoming = out.as_incoming(
-                    facts,
-                    sender=sender,
-                    business_doc_type=delivery["business_doc_type"],
-                    reason=delivery["payload"].get("reason") or "",
-                    related=delivery["payload"].get("related") or [],
-                )
-                await self.receiving.import_document(
-                    tx,
-                    incoming,
-                    channel=Channel.INTERNAL,
-                    files=[FileRef.model_validate(f) for f in facts.get("files") or []],
-                    only_agency=delivery["recipient_code"],
-                )
-            else:
-                await self.receiving.import_status(
-                    tx, self._status_of(delivery, sender), channel=Channel.INTERNAL
-                )
-            await self._mark_sent(tx, delivery, None)
+    async def _internal(self, tx: Tx, delivery: dict[str, Any]) -> None:
+        repo = Repository(tx.session)
+        await repo.set_delivery(delivery["id"], attempts=delivery["attempts"] + 1)
+        sender = await self._our_organ(repo, delivery["agency_code"])
+        if delivery["kind"] == "edoc":
+            document = await repo.outgoing_by_id(delivery["document_id"])
+            if document is None:
+                raise AppError(contract.DOCUMENT_UNKNOWN, {"document_id": delivery["document_id"]})
+            facts = document["facts"]
+            incoming = out.as_incoming(
+                facts,
+                sender=sender,
+                business_doc_type=delivery["business_doc_type"],
+                reason=delivery["payload"].get("reason") or "",
+                related=delivery["payload"].get("related") or [],
+            )
+            await self.receiving.import_document(
+                tx,
+                incoming,
+                channel=Channel.INTERNAL,
+                files=[FileRef.model_validate(f) for f in facts.get("files") or []],
+                only_agency=delivery["recipient_code"],
+            )
+        else:
+            await self.receiving.import_status(
+                tx, self._status_of(delivery, sender), channel=Channel.INTERNAL
+            )
+        await self._mark_sent(tx, delivery, None)
 
     def _status_of(self, delivery: dict[str, Any], reporter: Organ) -> IncomingStatus:
         payload = delivery["payload"]
@@ -198,57 +230,58 @@ class Sending:
 
     # -- over the axis ---------------------------------------------------------------------------
 
-    async def _axis(self, delivery: dict[str, Any]) -> None:
-        if self.axis is None:
-            async with self.ctx.uow.begin() as tx:
-                await Repository(tx.session).set_delivery(delivery["id"], attempts=delivery["attempts"] + 1)
-            raise AppError(contract.AXIS_UNAVAILABLE, {"reason": "the axis connection is not configured"})
-        async with self.ctx.uow.begin() as tx:
-            repo = Repository(tx.session)
-            fresh = await repo.delivery(delivery["id"])
-            if fresh is None or fresh["state"] in ("sent", "failed"):
-                return
-            document = (
-                await repo.outgoing_by_id(delivery["document_id"]) if delivery["kind"] == "edoc" else None
-            )
-            if document is not None and not out.can_use_axis(document["facts"].get("secrecy") or "thuong"):
-                raise AppError(contract.SECRET_DOCUMENT, {"document_id": delivery["document_id"]})
-            reached_before = fresh["state"] == "sending"
-            await repo.set_delivery(delivery["id"], state="sending", attempts=fresh["attempts"] + 1)
-            sender = await self._our_organ(repo, delivery["agency_code"])
+    async def _claim_axis_send(self, tx: Tx, delivery: dict[str, Any]) -> _AxisAttempt:
+        """Mark the delivery `sending` before anything goes to the axis (committed with the caller's
+        transaction): a later attempt that finds it so looks on the axis before sending again."""
+        repo = Repository(tx.session)
+        document = await repo.outgoing_by_id(delivery["document_id"]) if delivery["kind"] == "edoc" else None
+        if document is not None and not out.can_use_axis(document["facts"].get("secrecy") or "thuong"):
+            raise AppError(contract.SECRET_DOCUMENT, {"document_id": delivery["document_id"]})
+        await repo.set_delivery(delivery["id"], state="sending", attempts=delivery["attempts"] + 1)
+        sender = await self._our_organ(repo, delivery["agency_code"])
+        return _AxisAttempt(delivery, document, sender, reached_before=delivery["state"] == "sending")
+
+    async def _axis(self, attempt: _AxisAttempt) -> None:
+        assert self.axis is not None
+        delivery, document, sender = attempt.delivery, attempt.document, attempt.sender
         status = self._status_packet(delivery, sender) if document is None else None
-        if reached_before:
+        if attempt.reached_before:
             found = await self._already_on_axis(delivery, document["facts"] if document else None, status)
             if found is not None:
-                async with self.ctx.uow.begin() as tx:
-                    await self._mark_sent(tx, delivery, found)
+                await self.shared.run(lambda tx: self._mark_sent(tx, delivery, found))
                 return
-        workdir = self.ctx.workdir()
-        try:
-            packet_path = workdir / "packet.edxml"
-            options = BuildOptions(
-                zip_attachments=self.ctx.settings.zip_attachments, cid_prefix=self.ctx.settings.cid_prefix
-            )
-            if document is not None:
-                packet = await self._edoc(delivery, document["facts"], sender, workdir)
-                message_type = "edoc"
-            else:
-                packet, message_type = status, "status"
-            await asyncio.to_thread(build_file, packet, packet_path, options)
+        options = BuildOptions(
+            zip_attachments=self.ctx.settings.zip_attachments, cid_prefix=self.ctx.settings.cid_prefix
+        )
+        if status is not None:
+            # A status packet is a few hundred bytes: built here and sent from memory.
             axis_doc_id = await self.axis.send_edoc(
-                packet_path,
-                from_code=delivery["agency_code"],
-                message_type=message_type,
-                to_codes=[delivery["recipient_code"]] if message_type == "edoc" else None,
+                _built(status, options), from_code=delivery["agency_code"], message_type="status"
             )
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        async with self.ctx.uow.begin() as tx:
-            await self._mark_sent(tx, delivery, axis_doc_id)
+        else:
+            assert document is not None
+            workdir = self.ctx.workdir()
+            try:
+                packet = await self._edoc(delivery, document["facts"], sender, workdir)
+                attached = sum(a.size or 0 for a in packet.attachments)
+                if attached <= IN_MEMORY_ATTACHMENTS:
+                    built: bytes | Path = await asyncio.to_thread(_built, packet, options)
+                else:
+                    built = workdir / "packet.edxml"
+                    await asyncio.to_thread(build_file, packet, built, options)
+                axis_doc_id = await self.axis.send_edoc(
+                    built,
+                    from_code=delivery["agency_code"],
+                    message_type="edoc",
+                    to_codes=[delivery["recipient_code"]],
+                )
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+        await self.shared.run(lambda tx: self._mark_sent(tx, delivery, axis_doc_id))
 
     async def _edoc(
-        self, delivery: dict[str, Any], facts: dict[str, Any], sender: Organ, workdir: Any
-    ) -> Any:
+        self, delivery: dict[str, Any], facts: dict[str, Any], sender: Organ, workdir: Path
+    ) -> EdocPacket:
         if self.ctx.files is None:
             raise AppError(contract.AXIS_UNAVAILABLE, {"reason": "no object store"})
         files = [FileRef.model_validate(f) for f in facts.get("files") or []]
