@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
 
+from vanthu_analytics.domain.durations import (
+    LAST_BUCKET,
+    MEDIAN,
+    P90,
+    RELATIVE_PRECISION,
+    SUB_BUCKETS,
+    bucket_bounds,
+    bucket_of,
+    bucket_value,
+    in_bucket_order,
+    percentiles,
+)
 from vanthu_analytics.domain.facts import DOCUMENTS
 from vanthu_analytics.domain.flags import Thresholds, register_only, scan_and_send, usage_score
 from vanthu_analytics.domain.mapping import MAPPINGS, MEASURES
@@ -54,6 +67,48 @@ def test_percentile_is_postgresqls_percentile_cont() -> None:
     assert percentile(values, 0.9) == pytest.approx(9.1)
     assert percentile([7], 0.9) == 7
     assert percentile([], 0.5) is None
+
+
+def duration_samples() -> list[int]:
+    """Every duration up to a few doublings, both sides of every doubling, and random ones."""
+    rng = random.Random(7)
+    edges = [(SUB_BUCKETS << k) + delta for k in range(29) for delta in (-1, 0, 1)]
+    return [
+        *range(0, 40 * SUB_BUCKETS),
+        *edges,
+        *(rng.randrange(1 << rng.randrange(6, 34)) for _ in range(5000)),
+    ]
+
+
+def test_duration_buckets_hold_their_durations_to_the_stated_precision() -> None:
+    previous = -1
+    for seconds in sorted(duration_samples()):
+        bucket = bucket_of(seconds)
+        assert previous <= bucket <= LAST_BUCKET  # ordered like the durations
+        previous = bucket
+        if bucket == LAST_BUCKET:
+            continue
+        low, width = bucket_bounds(bucket)
+        assert low <= seconds < low + width and bucket_of(low) == bucket == bucket_of(low + width - 1)
+        assert abs(bucket_value(bucket) - seconds) <= RELATIVE_PRECISION * seconds
+    assert [bucket_of(s) for s in range(2 * SUB_BUCKETS)] == list(range(2 * SUB_BUCKETS))  # exact
+    assert bucket_of(10**12) == LAST_BUCKET
+
+
+def test_histogram_percentiles_are_percentile_cont_to_the_buckets_precision() -> None:
+    rng = random.Random(11)
+    for size in (1, 2, 3, 10, 11, 99, 1000):
+        values = [int(rng.lognormvariate(10, 1.5)) for _ in range(size)]
+        counts: dict[int, int] = {}
+        for v in values:
+            counts[bucket_of(v)] = counts.get(bucket_of(v), 0) + 1
+        buckets = sorted(counts)
+        documents, got = percentiles(buckets, [counts[b] for b in buckets], (MEDIAN, P90))
+        exact = [percentile(values, numerator / denominator) for numerator, denominator in (MEDIAN, P90)]
+        assert documents == size and got == pytest.approx(exact, rel=RELATIVE_PRECISION)
+    assert percentiles([], [], (MEDIAN,)) == (0, [None])
+    assert in_bucket_order([9, 2, 5], [1, 2, 3]) == ([2, 5, 9], [2, 3, 1])
+    assert percentiles([bucket_of(3600)], [1], (P90,)) == (1, [bucket_value(bucket_of(3600))])
 
 
 def test_subtree_follows_parents_and_survives_cycles() -> None:

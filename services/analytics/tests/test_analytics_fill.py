@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from analytics_tables import TABLES, figures_sql
 from sqlalchemy import text
 
 from vanthu_analytics.app import MIGRATIONS
@@ -24,8 +25,6 @@ from vanthu_runtime.uow import UnitOfWork
 pytestmark = [pytest.mark.postgres]
 
 SMALL = {"units": 30, "users": 120, "events": 4000}
-TABLES = ("unit_daily", "unit_monthly", "person_daily", "person_monthly", "documents", "issued_documents",
-          "drafts", "agencies", "units", "users", "skipped_events")  # fmt: skip
 
 
 async def _migrated(url: str) -> UnitOfWork:
@@ -35,9 +34,7 @@ async def _migrated(url: str) -> UnitOfWork:
 
 async def _rows(uow: UnitOfWork) -> dict[str, list[tuple]]:
     async with uow.read() as session:
-        rows = {
-            t: sorted(tuple(r) for r in await session.execute(text(f"SELECT * FROM {t}"))) for t in TABLES
-        }
+        rows = {t: sorted(tuple(r) for r in await session.execute(text(figures_sql(t)))) for t in TABLES}
         rows["inbox"] = sorted(
             tuple(r) for r in await session.execute(text("SELECT consumer, event_id FROM inbox"))
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+from analytics_tables import TABLES, figures_sql
 from sqlalchemy import text
 
 from vanthu_analytics.compliance import ComplianceService, thresholds_of
@@ -40,8 +41,6 @@ from vanthu_testing.postgres import PostgresDatabase
 pytestmark = [pytest.mark.nats, pytest.mark.postgres, pytest.mark.slow]
 
 BUDGET = 12_000
-TABLES = ("unit_daily", "unit_monthly", "person_daily", "person_monthly", "documents", "issued_documents",
-          "drafts", "agencies", "units", "users", "skipped_events")  # fmt: skip
 
 
 async def _count(url: str) -> int:
@@ -105,7 +104,7 @@ async def _snapshot(url: str) -> dict[str, object]:
         snapshot: dict[str, object] = {}
         async with db.sessions() as session:
             for table in TABLES:
-                rows = (await session.execute(text(f"SELECT * FROM {table}"))).all()
+                rows = (await session.execute(text(figures_sql(table)))).all()
                 snapshot[table] = sorted(json.dumps([str(v) for v in row]) for row in rows)
         reports = ReportService(UnitOfWork(db, Outbox(outbox), Inbox(inbox)), AnalyticsSettings())
         compliance = ComplianceService(reports)

@@ -6,7 +6,8 @@ Per batch:
 2. in one transaction: claim the event ids in the kit's inbox (ids already applied are dropped, so
    a redelivery or a replay after a crash counts nothing twice), write the directory rows, load
    the facts into a per-connection staging table and fold them into the four roll-ups with one
-   `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` each, merge the timelines, count skips.
+   `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` each, merge the timelines, bring the
+   roll-ups derived from the documents' timelines up to date (`derived.py`), count skips.
 
 The staging table keeps the per-event work in the database (PostgreSQL gets it by binary COPY),
 which is what lets one Python process keep up with JetStream.
@@ -27,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vanthu_analytics.derived import derived_sql
 from vanthu_analytics.domain.facts import (
     Contribution,
     Fact,
@@ -181,7 +183,10 @@ class FactPipeline:
                 await stage.load_facts(facts)
                 for statement in _FOLD:
                     await session.execute(text(statement.format(month=_MONTH[stage.dialect])))
-            await _merge_timelines(stage, contributions)
+            merged = await _merge_timelines(stage, contributions)
+            if "documents" in merged:
+                for statement in derived_sql(stage.dialect):
+                    await session.execute(text(statement))
             await _count_skips(session, outcome.skipped)
             await stage.clear()
         stage.committed()
@@ -325,14 +330,18 @@ def merge_sql(spec: TimelineSpec) -> str:
         )
 
     columns = [spec.key, *spec.fields]
-    updates = ", ".join(f"{name} = {rule(name, how)}" for name, how in spec.fields.items())
+    updates = ", ".join(
+        [f"prev_{name} = {table}.{name}" for name in spec.previous]
+        + [f"{name} = {rule(name, how)}" for name, how in spec.fields.items()]
+    )
     return (
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM stage_{table} "
         f"WHERE true ORDER BY {spec.key} ON CONFLICT ({spec.key}) DO UPDATE SET {updates}"
     )
 
 
-async def _merge_timelines(stage: _Stage, contributions: list[Contribution]) -> None:
+async def _merge_timelines(stage: _Stage, contributions: list[Contribution]) -> set[str]:
+    """Merge the batch's timeline deltas; the names of the tables merged into."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     specs: dict[str, TimelineSpec] = {}
     for c in contributions:
@@ -347,6 +356,7 @@ async def _merge_timelines(stage: _Stage, contributions: list[Contribution]) -> 
         ]
         await stage._load(f"stage_{name}", columns, rows)
         await stage.session.execute(text(merge_sql(spec)))
+    return set(specs)
 
 
 async def _count_skips(session: AsyncSession, skipped: Counter[tuple[str, int, str]]) -> None:

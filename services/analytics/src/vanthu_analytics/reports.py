@@ -1,8 +1,9 @@
 """Reports read roll-ups and timelines only — never events.
 
 `usage()` is the one report every other is built on: per agency, unit or person for a period,
-every measure, active users, documents overdue and processing times (median and p90). Whole
-months are answered from the monthly roll-ups, other periods from the daily ones (same figures).
+every measure, active users, documents overdue and processing times (median and p90, to the
+precision of `domain.durations`). Whole months are answered from the monthly roll-ups, other
+periods from the daily ones and, for processing times, the documents of the period (same figures).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vanthu_analytics.domain.periods import Period, percentile, subtree
+from vanthu_analytics.derived import STAGE_CODES, STAGE_COLUMNS
+from vanthu_analytics.domain.durations import MEDIAN, P90, bucket_sql, in_bucket_order, percentiles
+from vanthu_analytics.domain.periods import Period, subtree
 from vanthu_analytics.settings import AnalyticsSettings
 from vanthu_contracts.events import analytics as codes
 from vanthu_runtime.errors import AppError
@@ -32,12 +35,7 @@ class Grouping(StrEnum):
 
 
 # Stage name → (start column, end column); a document counts in the period its stage ended.
-STAGES: dict[str, tuple[str, str]] = {
-    "arrival_to_registration": ("arrived_at", "registered_at"),
-    "registration_to_assignment": ("registered_at", "assigned_at"),
-    "assignment_to_completion": ("assigned_at", "completed_at"),
-    "arrival_to_completion": ("arrived_at", "completed_at"),
-}
+STAGES: dict[str, tuple[str, str]] = {name: STAGE_COLUMNS[code] for name, code in STAGE_CODES.items()}
 STAGE_LABELS_VI = {
     "arrival_to_registration": "Đến → vào sổ",
     "registration_to_assignment": "Vào sổ → phân công",
@@ -217,8 +215,12 @@ class ReportService:
         key = {Grouping.AGENCY: "''", Grouping.UNIT: "COALESCE(u.unit_id, '')", Grouping.PERSON: "p.person"}[
             grouping
         ]
+        # One month's rows hold each (agency, person) once: counting them needs no DISTINCT (a sort).
+        people = (
+            "COUNT(*)" if period.whole_months and len(period.months()) == 1 else "COUNT(DISTINCT p.person)"
+        )
         sql = text(
-            f"SELECT p.agency, {key} AS k, COUNT(DISTINCT p.person), SUM({amount}) FROM {source} p "
+            f"SELECT p.agency, {key} AS k, {people}, SUM({amount}) FROM {source} p "
             f"LEFT JOIN users u ON u.id = p.person WHERE {span}{where} GROUP BY {_group('p.agency', key)}"
         )
         if "agencies" in params:
@@ -231,21 +233,18 @@ class ReportService:
     async def _overdue(
         self, session: AsyncSession, period: Period, scope: Scope, grouping: Grouping, row
     ) -> None:
-        """Documents due in the period that were not completed by the end of their deadline day."""
+        """Documents due in the period that were not completed by the end of their deadline day
+        (`overdue_daily`, kept up to date by ingest: as the documents stand now)."""
         where, params = self._agency_filter(scope, "agency")
         if scope.unit is not None:
-            where += " AND COALESCE(unit, '') = :unit"
+            where += " AND unit = :unit"
             params["unit"] = scope.unit
-        _, last_second = period.epoch_bounds()
-        params |= {"first": period.start.toordinal(), "last": period.end.toordinal(), "now": last_second}
-        key = "COALESCE(unit, '')" if grouping is Grouping.UNIT else "''"
-        # Completed after the deadline day: compare the completion's local day (UTC+7, no DST).
+        params |= {"first": period.start, "last": period.end}
+        key = "unit" if grouping is Grouping.UNIT else "''"
         sql = text(
-            f"SELECT agency, {key}, COUNT(*) FROM documents "
-            f"WHERE deadline BETWEEN :first AND :last{where} "
-            "AND (completed_at IS NULL OR completed_at > :now "
-            "OR (completed_at + 25200) / 86400 + 719163 > deadline) "
-            f"GROUP BY {_group('agency', key)}"
+            f"SELECT agency, {key}, SUM(documents) FROM overdue_daily "
+            f"WHERE day BETWEEN :first AND :last{where} "
+            f"GROUP BY {_group('agency', key)} HAVING SUM(documents) <> 0"
         )
         if "agencies" in params:
             sql = sql.bindparams(_in("agencies"))
@@ -255,39 +254,85 @@ class ReportService:
     async def _times(
         self, session: AsyncSession, period: Period, scope: Scope, grouping: Grouping, row
     ) -> None:
-        first, last = period.epoch_bounds()
-        where, params = self._agency_filter(scope, "agency")
-        if scope.unit is not None:
-            where += " AND COALESCE(unit, '') = :unit"
-            params["unit"] = scope.unit
-        params |= {"first": first, "last": last}
-        key = "COALESCE(unit, '')" if grouping is Grouping.UNIT else "''"
+        """Median and p90 per stage, to the precision of `domain.durations`' buckets.
+
+        Whole months read the monthly histograms; other periods bucket the documents whose stage
+        ended in the period (through the stage timestamps' indexes) the same way, so both give
+        the same figures. PostgreSQL hands back one row per group and stage, its histogram as two
+        arrays; SQLite the histogram's rows. Python finds the percentiles (`domain.durations`)."""
+        histogram, params = self._histogram(period, scope, grouping)
+        ordered = f"SELECT agency, k, stage, bucket, c FROM ({histogram}) h ORDER BY 1, 2, 3, 4"
         postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
-        for stage, (start, end) in STAGES.items():
-            filters = f"{end} BETWEEN :first AND :last AND {start} IS NOT NULL AND {end} >= {start}{where}"
-            if postgres:  # the database sorts; only one row per group comes back
-                sql = text(
-                    f"SELECT agency, {key}, COUNT(*), "
-                    f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {end} - {start}), "
-                    f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {end} - {start}) "
-                    f"FROM documents WHERE {filters} GROUP BY {_group('agency', key)}"
-                )
-                if "agencies" in params:
-                    sql = sql.bindparams(_in("agencies"))
-                for agency, k, count, median, p90 in await session.execute(sql, params):
-                    row(agency, k).times[stage] = StageTime(
-                        int(count), float(median) / HOUR, float(p90) / HOUR
-                    )
-                continue
-            sql = text(f"SELECT agency, {key}, {end} - {start} FROM documents WHERE {filters}")
-            if "agencies" in params:
-                sql = sql.bindparams(_in("agencies"))
-            durations: dict[tuple[str, str], list[int]] = defaultdict(list)
-            for agency, k, seconds in await session.execute(sql, params):
-                durations[(agency, k)].append(int(seconds))
-            for (agency, k), values in durations.items():
-                median, p90 = percentile(values, 0.5), percentile(values, 0.9)
-                row(agency, k).times[stage] = StageTime(len(values), (median or 0) / HOUR, (p90 or 0) / HOUR)
+        if postgres:
+            # Walking the primary key gives the rows in this order; with its default cost of a
+            # random page (4, for spinning disks) PostgreSQL sorted them instead, three times
+            # slower over a province-month (the roll-ups are small and stay in memory).
+            await session.execute(text("SET LOCAL random_page_cost = 1.1"))
+            # array_agg over a sorted subquery keeps its order in practice, and costs far less than
+            # array_agg(… ORDER BY …), which sorts every group apart; the order is checked below.
+            ordered = (
+                f"SELECT agency, k, stage, array_agg(bucket), array_agg(c) FROM ({ordered}) o "
+                "GROUP BY agency, k, stage"
+            )
+        sql = text(ordered)
+        if "agencies" in params:
+            sql = sql.bindparams(_in("agencies"))
+        groups: list[tuple[str, str, int, list[int], list[int]]] = []
+        if postgres:
+            for agency, k, stage, buckets, counts in await session.execute(sql, params):
+                groups.append((agency, k, stage, *in_bucket_order(buckets, counts)))
+        else:
+            rows: dict[tuple[str, str, int], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+            for agency, k, stage, bucket, count in await session.execute(sql, params):
+                buckets, counts = rows[(agency, k, stage)]
+                buckets.append(int(bucket))
+                counts.append(int(count))
+            groups = [(*key, buckets, counts) for key, (buckets, counts) in rows.items()]
+        names = {code: name for name, code in STAGE_CODES.items()}
+        for agency, k, stage, buckets, counts in groups:
+            documents, (median, p90) = percentiles(buckets, counts, (MEDIAN, P90))
+            row(agency, k).times[names[int(stage)]] = StageTime(
+                documents, (median or 0) / HOUR, (p90 or 0) / HOUR
+            )
+
+    def _histogram(self, period: Period, scope: Scope, grouping: Grouping) -> tuple[str, dict[str, Any]]:
+        """SQL of the rows (agency, k, stage, bucket, c > 0) of each group's histograms."""
+        where, params = self._agency_filter(scope, "agency")
+        if not period.whole_months:
+            if scope.unit is not None:
+                where += " AND COALESCE(unit, '') = :unit"
+                params["unit"] = scope.unit
+            key = "COALESCE(unit, '')" if grouping is Grouping.UNIT else "''"
+            first, last = period.epoch_bounds()
+            params |= {"first": first, "last": last}
+            stages = " UNION ALL ".join(
+                f"SELECT agency, {key} AS k, {code} AS stage, {bucket_sql(f'{end} - {start}')} AS bucket "
+                f"FROM documents WHERE {end} BETWEEN :first AND :last AND {start} IS NOT NULL "
+                f"AND {end} >= {start} AND agency IS NOT NULL{where}"
+                for code, (start, end) in STAGE_COLUMNS.items()
+            )
+            return (
+                f"SELECT agency, k, stage, bucket, COUNT(*) AS c FROM ({stages}) d GROUP BY 1, 2, 3, 4",
+                params,
+            )
+        if scope.unit is not None:
+            where += " AND unit = :unit"
+            params["unit"] = scope.unit
+        months = period.months()
+        params |= {"first": months[0], "last": months[-1]}
+        if grouping is Grouping.UNIT and len(months) == 1:
+            # The rows as they are: nothing to add up.
+            return (
+                "SELECT agency, unit AS k, stage, bucket, documents AS c FROM document_times_monthly "
+                f"WHERE month = :first AND documents > 0{where}"
+            ), params
+        key = "unit" if grouping is Grouping.UNIT else "''"
+        return (
+            f"SELECT agency, {key} AS k, stage, bucket, CAST(SUM(documents) AS bigint) AS c "
+            "FROM document_times_monthly "
+            f"WHERE month BETWEEN :first AND :last{where} "
+            f"GROUP BY {_group('agency', key)}, stage, bucket HAVING SUM(documents) > 0"
+        ), params
 
     async def _names(self, session: AsyncSession, rows: Any) -> None:
         rows = list(rows)

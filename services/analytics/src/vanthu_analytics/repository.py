@@ -4,8 +4,10 @@ Three kinds of rows, none of them raw events:
 
 - roll-ups, incremented per batch: `unit_daily`/`unit_monthly` (agency, unit, measure) and
   `person_daily` (actions) / `person_monthly` (measure) — a report reads these, never events;
-- timelines, one row per document or draft, merged by order-free rules (`domain.facts`):
-  processing times, overdue, and the compliance checks that need a document's whole story;
+- timelines, one row per document or draft, merged by order-free rules (`domain.facts`): the
+  compliance checks that need a document's whole story, and the source of two roll-ups kept up
+  to date as the timelines change: `document_times_monthly` (processing-time histograms,
+  `domain.durations`) and `overdue_daily`;
 - the directory (agencies, units, users) as the registry last described it, for names, the
   agency tree (subtree filters) and who counts as inactive.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Table
 
+from vanthu_analytics.domain.facts import DOCUMENTS
 from vanthu_runtime.db import new_metadata
 from vanthu_runtime.messaging.tables import messaging_tables
 
@@ -125,11 +128,43 @@ documents = Table(
     Column("assigned_at", BigInteger),
     Column("completed_at", BigInteger),
     Column("deadline", Integer),
-    Index("ix_documents_agency_registered", "agency", "registered_at"),
-    Index("ix_documents_agency_completed", "agency", "completed_at"),
-    Index("ix_documents_agency_assigned", "agency", "assigned_at"),
-    Index("ix_documents_agency_deadline", "agency", "deadline"),
+    # Periods that are not whole months read the documents whose stage ended in the period.
+    Index("ix_documents_registered", "registered_at"),
+    Index("ix_documents_assigned", "assigned_at"),
+    Index("ix_documents_completed", "completed_at"),
     Index("ix_documents_natural_key", "natural_key"),
+    **HOT,
+)
+
+# The fields the derived roll-ups read, as they were before the row's last merge (`prev_…`): the
+# roll-ups take back what the old values contributed and add what the new ones do. They are set
+# by the merge statement itself, so two batches touching one document cannot interleave.
+for _name in DOCUMENTS.previous:
+    documents.append_column(Column(f"prev_{_name}", documents.c[_name].type.copy()))
+
+# Processing times per month of the stage's end: how many documents took `bucket`'s durations
+# (domain.durations) from the stage's start to its end. Counts, incremented and decremented as
+# documents' timelines change; zero rows are left in place.
+document_times_monthly = Table(
+    "document_times_monthly",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("agency", String(AGENCY), primary_key=True),
+    Column("unit", String(ID), primary_key=True, comment="'' = not assigned to a unit"),
+    Column("stage", Integer, primary_key=True, comment="derived.STAGE_CODES"),
+    Column("bucket", Integer, primary_key=True),
+    Column("documents", BigInteger, nullable=False),
+    **HOT,
+)
+
+# Documents due on `day` that were not completed by the end of that day (as they stand now).
+overdue_daily = Table(
+    "overdue_daily",
+    metadata,
+    Column("day", Date, primary_key=True, comment="The deadline"),
+    Column("agency", String(AGENCY), primary_key=True),
+    Column("unit", String(ID), primary_key=True),
+    Column("documents", BigInteger, nullable=False),
     **HOT,
 )
 
@@ -171,6 +206,6 @@ skipped_events = Table(
     Column("count", BigInteger, nullable=False),
 )
 
-ROLLUPS = (unit_daily, unit_monthly, person_daily, person_monthly)
+ROLLUPS = (unit_daily, unit_monthly, person_daily, person_monthly, document_times_monthly, overdue_daily)
 TIMELINE_TABLES = {t.name: t for t in (documents, issued_documents, drafts)}
 DIRECTORY_TABLES = {"agency": agencies, "unit": units, "user": users}

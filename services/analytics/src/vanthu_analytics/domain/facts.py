@@ -120,6 +120,9 @@ class TimelineSpec:
     key: str
     fields: dict[str, Merge]
     ordered_by: dict[str, str] = field(default_factory=dict)  # BY_EARLIEST field -> its timestamp
+    # Fields whose value before each merge the row keeps as `prev_<field>`, for roll-ups derived
+    # from the row (ingest updates them by the difference between the two).
+    previous: tuple[str, ...] = ()
 
     def merge(self, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         """The same rule the database applies on conflict (kept in one place, tested both ways)."""
@@ -171,6 +174,7 @@ DOCUMENTS = TimelineSpec(
         "unit_assigned_at": Merge.MIN,
     },
     ordered_by={"unit": "unit_assigned_at"},
+    previous=("agency", "unit", "arrived_at", "registered_at", "assigned_at", "completed_at", "deadline"),
 )
 
 # Outgoing documents as issued, and the drafts behind them.
