@@ -39,13 +39,27 @@ class Context:
 
     async def hosted_agencies(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
         """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""
-        if self._hosted is None or time.monotonic() - self._hosted_at > HOSTED_CACHE_S:
-            self._hosted = {row["code"]: row for row in await Repository(session).hosted_rows()}
+        hosted = self._hosted_if_fresh()
+        if hosted is None:
+            hosted = self._hosted = {row["code"]: row for row in await Repository(session).hosted_rows()}
             self._hosted_at = time.monotonic()
-        return self._hosted
+        return hosted
 
     async def hosted_codes(self, session: AsyncSession) -> set[str]:
         return set(await self.hosted_agencies(session))
+
+    async def hosted_codes_now(self) -> set[str]:
+        """`hosted_codes` outside a transaction: a session is opened only when the cache is stale."""
+        hosted = self._hosted_if_fresh()
+        if hosted is None:
+            async with self.uow.read() as session:
+                return await self.hosted_codes(session)
+        return set(hosted)
+
+    def _hosted_if_fresh(self) -> dict[str, dict[str, Any]] | None:
+        if self._hosted is None or time.monotonic() - self._hosted_at > HOSTED_CACHE_S:
+            return None
+        return self._hosted
 
     def forget_hosted(self) -> None:
         self._hosted = None

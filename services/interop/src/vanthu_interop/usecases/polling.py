@@ -189,9 +189,7 @@ class AxisPoller:
                 return _Ready(entry, incoming)
             packet = parsed.packet
             assert isinstance(packet, EdocPacket) and isinstance(incoming, IncomingDocument)
-            async with self.ctx.uow.read() as session:
-                hosted = await self.ctx.hosted_codes(session)
-            if not addressed_to_us(incoming, hosted):
+            if not addressed_to_us(incoming, await self.ctx.hosted_codes_now()):
                 # Perhaps an agency we have not heard of yet: leave it listed and look again later.
                 report.ignored += 1
                 log.warning(
