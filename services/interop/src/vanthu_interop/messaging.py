@@ -15,7 +15,7 @@ from vanthu_interop.usecases.dispatch import Dispatch
 from vanthu_interop.usecases.sending import Sending
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.messaging.consumer import Delivery, Reject, Retry
-from vanthu_runtime.uow import UnitOfWork
+from vanthu_runtime.uow import Tx, UnitOfWork
 
 log = logging.getLogger("vanthu.interop.messaging")
 # Outages that pass: the axis, or the object store the packet's files come from.
@@ -70,9 +70,13 @@ class Handlers:
 
     async def on_issued(self, delivery: Delivery) -> None:
         issued = OutgoingIssued.model_validate(delivery.envelope.payload)
-        async with self.uow.begin() as tx:
+
+        async def dispatch(tx: Tx) -> None:
             if await tx.claim(contract.ISSUED_CONSUMER.durable, delivery.envelope.id):
                 await self.dispatch.on_issued(tx, issued, actor=delivery.envelope.actor)
+
+        # In a transaction shared with whatever else is committing at that moment (sends' bookkeeping).
+        await self.dispatch.ctx.shared.run(dispatch)
 
     async def on_handling(self, delivery: Delivery) -> None:
         payload = dict(delivery.envelope.payload)

@@ -32,6 +32,8 @@ class Interop:
     async def aclose(self) -> None:
         if self.axis is not None:
             await self.axis.aclose()
+        if self.poller is not None and self.poller.axis is not self.axis:
+            await self.poller.axis.aclose()
 
 
 def axis_client(settings: InteropSettings) -> AxisClient | None:
@@ -59,5 +61,7 @@ def build(uow: UnitOfWork, settings: InteropSettings, store: ObjectStore | None)
         sending=Sending(ctx, axis),
         directory=Directory(ctx),
         operations=Operations(ctx),
-        poller=AxisPoller(ctx, axis) if axis is not None else None,
+        # The poller has a connection pool of its own: every request looks over each connection
+        # of its pool, so the send workers' connections would only make the poller's cost more.
+        poller=AxisPoller(ctx, axis_client(settings) or axis) if axis is not None else None,
     )

@@ -19,6 +19,7 @@ from vanthu_contracts.spec import EventSpec
 from vanthu_interop.repository import Repository
 from vanthu_interop.settings import InteropSettings
 from vanthu_interop.storage import FileStorage
+from vanthu_interop.usecases.shared_tx import SharedTransactions
 from vanthu_runtime.uow import Tx, UnitOfWork
 
 HOSTED_CACHE_S = 5.0
@@ -36,6 +37,12 @@ class Context:
     _hosted: dict[str, dict[str, Any]] | None = None
     _hosted_at: float = 0.0
     _partners: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+    # Short units of work (dispatching an issued document, a send's bookkeeping) that arrive
+    # together commit in one transaction.
+    shared: SharedTransactions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shared = SharedTransactions(self.uow)
 
     async def hosted_agencies(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
         """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""

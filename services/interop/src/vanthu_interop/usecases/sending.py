@@ -31,7 +31,6 @@ from vanthu_interop.edxml.model import EdocPacket, Organ, StatusPacket
 from vanthu_interop.repository import Repository, deliveries
 from vanthu_interop.usecases.context import Context, publish
 from vanthu_interop.usecases.receiving import Receiving
-from vanthu_interop.usecases.shared_tx import SharedTransactions
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx
 
@@ -61,7 +60,7 @@ class Sending:
         self.axis = axis
         self.receiving = Receiving(ctx)
         # The send workers' bookkeeping (`sending` before an upload, `sent` after) in shared transactions.
-        self.shared = SharedTransactions(ctx.uow)
+        self.shared = ctx.shared
 
     async def execute(self, job: contract.SendJob) -> str:
         """Returns what happened: sent | already | skipped. Raises on failure (the caller retries)."""
