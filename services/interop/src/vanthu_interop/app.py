@@ -54,7 +54,9 @@ def create_app(settings: InteropSettings | None = None) -> FastAPI:
         batch_size=4,
         instances=settings.send_workers,
     )
-    runtime.consume(contract.ISSUED_CONSUMER, wiring.route(lambda h: h.on_issued))
+    # Several at a time, in small fetches: their dispatches then share transactions (a burst of
+    # issued documents is planned in a few commits instead of one commit after another).
+    runtime.consume(contract.ISSUED_CONSUMER, wiring.route(lambda h: h.on_issued), batch_size=4, instances=4)
     runtime.consume(contract.FEEDBACK_CONSUMER, wiring.route(lambda h: h.on_handling))
     runtime.consume(contract.DIRECTORY_CONSUMER, wiring.route(lambda h: h.on_agency))
     tasks: list[asyncio.Task[None]] = []
