@@ -278,3 +278,28 @@ async def test_reserialised_and_duplicated_deliveries(sim: AxisState, tmp_path: 
     await receiver.update_status(entries[0].doc_id, "done")
     again = await receiver.get_received_edoc_list()
     assert {e.doc_id for e in again} != {entries[0].doc_id} and len({e.doc_id for e in again}) == 1
+
+
+async def test_a_proxy_named_in_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client posts straight to its own connection pool, except where the environment names a
+    proxy for the axis: there the request must go through it, as httpx does."""
+    import asyncio
+
+    contacted: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        contacted.append(await reader.readline())
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        client = AxisClient(AxisConnection("http://axis.invalid:9", *A, timeout_s=5))
+        with pytest.raises(AxisUnavailable):
+            await client.get_received_edoc_list()
+        await client.aclose()
+        assert contacted and b"axis.invalid" in contacted[0]  # asked the proxy for the axis
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import json
 import os
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,6 +113,12 @@ class _Base64ToFile:
         self._sink.close()
 
 
+def _proxied(endpoint: str) -> bool:
+    """Whether the environment names a proxy for the endpoint's scheme (HTTP_PROXY and the like)."""
+    proxies = urllib.request.getproxies()
+    return bool(proxies.get(httpx.URL(endpoint).scheme) or proxies.get("all"))
+
+
 def _multipart_body(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
     """A multipart/form-data body with one file part, and its Content-Type (as httpx writes it)."""
     boundary = os.urandom(16).hex()
@@ -143,12 +150,13 @@ class AxisClient:
         # A client of our own sends its requests straight to its transport (the connection pool):
         # the axis answers no redirects and sets no cookies, and httpx.AsyncClient's handling of
         # those, of auth and of event hooks costs about a third of a request's CPU. A client
-        # handed in (tests, an ASGI transport) is used as it is.
+        # handed in (tests, an ASGI transport), or one that must go through a proxy named in the
+        # environment (which httpx.AsyncClient honours), is used as it is.
         self._transport: httpx.AsyncHTTPTransport | None = None
-        if http is None:
+        if http is None and not _proxied(connection.endpoint):
             self._transport = httpx.AsyncHTTPTransport()
             http = httpx.AsyncClient(transport=self._transport, timeout=connection.timeout_s)
-        self.http = http
+        self.http = http or httpx.AsyncClient(timeout=connection.timeout_s)
         self._timeout = httpx.Timeout(connection.timeout_s).as_dict()
         self.clock = clock
 

@@ -8,7 +8,8 @@ alone waits for nothing.
 
 If a shared transaction fails, every unit of it is run again alone, so a unit's error is its own
 and never its neighbours'. A unit may therefore run twice and must build everything it writes
-from its own inputs. It runs in its caller's context (trace, log fields), as it would alone.
+from its own inputs; it must not wait on `run` itself (the transaction it would wait for is the
+one it is in). It runs in its caller's context (trace, log fields), as it would alone.
 A caller that is cancelled while waiting does not take its unit back: the transaction it is in
 still commits.
 """
