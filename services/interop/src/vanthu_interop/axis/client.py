@@ -149,7 +149,7 @@ class AxisClient:
         self._own_http = http is None
         # A client of our own sends its requests straight to its transport (the connection pool):
         # the axis answers no redirects and sets no cookies, and httpx.AsyncClient's handling of
-        # those, of auth and of event hooks costs about a third of a request's CPU. A client
+        # those, of auth and of event hooks costs a quarter to a third of a request's CPU. A client
         # handed in (tests, an ASGI transport), or one that must go through a proxy named in the
         # environment (which httpx.AsyncClient honours), is used as it is.
         self._transport: httpx.AsyncHTTPTransport | None = None
