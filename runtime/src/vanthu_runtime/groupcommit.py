@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -30,7 +31,7 @@ log = logging.getLogger("vanthu.groupcommit")
 W = TypeVar("W", bound="Work")
 
 
-class Work:
+class Work(ABC):
     """One request's part of a batch. Subclasses write their rows in `apply`.
 
     `apply` may run more than once (a failed batch is retried item by item), so it must build
@@ -41,8 +42,9 @@ class Work:
 
     context: contextvars.Context
 
+    @abstractmethod
     async def apply(self, tx: Tx) -> None:
-        raise NotImplementedError
+        """Write this request's rows inside the group's transaction."""
 
     async def _apply_in_context(self, tx: Tx) -> None:
         await asyncio.create_task(self.apply(tx), context=self.context)
