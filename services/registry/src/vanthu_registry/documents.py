@@ -93,20 +93,34 @@ async def add_grant(
     return True
 
 
+def document_event(
+    caller: Caller, doc: Doc, event_type: str, payload: Any, *, correlation_id: str | None = None
+) -> Envelope:
+    """A registry event about one document, by the caller (and on whose behalf).
+
+    Correlated by the id the document travels under between agencies, else its own id."""
+    return Envelope(
+        type=event_type,
+        source="registry",
+        agency=doc["agency_code"],
+        actor=caller.user_id,
+        on_behalf_of=caller.on_behalf_of,
+        correlation_id=correlation_id or doc.get("external_document_id") or doc["id"],
+        payload=payload,
+    )
+
+
 async def grant_secret(tx: Tx, doc: Doc, user_id: str, caller: Caller, source: str) -> bool:
     """Let one user read a secret document, and say so: routing shows the document's handling
     in full to the same people (`registry.document.secret_granted`)."""
     if not await add_grant(tx.session, doc["id"], "user", user_id, GrantKind.SECRET, caller.user_id, source):
         return False
     await tx.publish(
-        Envelope(
-            type=contract.DOCUMENT_SECRET_GRANTED.type,
-            source="registry",
-            agency=doc["agency_code"],
-            actor=caller.user_id,
-            on_behalf_of=caller.on_behalf_of,
-            correlation_id=doc.get("external_document_id") or doc["id"],
-            payload=contract.SecretAccessGranted(
+        document_event(
+            caller,
+            doc,
+            contract.DOCUMENT_SECRET_GRANTED.type,
+            contract.SecretAccessGranted(
                 document_id=doc["id"],
                 agency_code=doc["agency_code"],
                 user_id=user_id,

@@ -204,15 +204,7 @@ class IncomingService:
             to_places=doc["to_places"],
             registered_by=caller.user_id,
         )
-        return Envelope(
-            type=contract.DOCUMENT_REGISTERED.type,
-            source="registry",
-            agency=doc["agency_code"],
-            actor=caller.user_id,
-            on_behalf_of=caller.on_behalf_of,
-            correlation_id=doc["external_document_id"] or doc["id"],
-            payload=payload,
-        )
+        return docs.document_event(caller, doc, contract.DOCUMENT_REGISTERED.type, payload)
 
     async def register(self, caller: Caller, document_id: str) -> Outcome:
         """The văn thư accepts a received (electronic) document: it gets its số đến."""
@@ -271,14 +263,11 @@ class IncomingService:
                 .values(state=doc["state"], return_reason=reason, returned_at=returned_at)
             )
             await tx.publish(
-                Envelope(
-                    type=contract.DOCUMENT_RETURNED.type,
-                    source="registry",
-                    agency=doc["agency_code"],
-                    actor=caller.user_id,
-                    on_behalf_of=caller.on_behalf_of,
-                    correlation_id=doc["external_document_id"] or doc["id"],
-                    payload=contract.IncomingReturned(
+                docs.document_event(
+                    caller,
+                    doc,
+                    contract.DOCUMENT_RETURNED.type,
+                    contract.IncomingReturned(
                         document_id=doc["id"],
                         agency_code=doc["agency_code"],
                         external_document_id=doc["external_document_id"],

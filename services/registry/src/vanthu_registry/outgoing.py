@@ -224,12 +224,6 @@ class OutgoingService:
             due_date=doc["due_date"],
             code_notation_unit=doc["unit_abbreviation"],
         )
-        return Envelope(
-            type=contract.DOCUMENT_ISSUED.type,
-            source="registry",
-            agency=doc["agency_code"],
-            actor=caller.user_id,
-            on_behalf_of=caller.on_behalf_of,
-            correlation_id=doc["draft_id"] or doc["id"],
-            payload=payload,
+        return docs.document_event(
+            caller, doc, contract.DOCUMENT_ISSUED.type, payload, correlation_id=doc["draft_id"] or doc["id"]
         )
