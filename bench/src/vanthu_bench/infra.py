@@ -9,6 +9,7 @@ to start (an ExitStack over the `vanthu_testing` context managers).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 # The same variable the test suite reads: the PostgreSQL server the databases are created on.
 PG_DSN_ENV = "VANTHU_TEST_PG_DSN"
+KEEP_ENV = "VANTHU_BENCH_KEEP"
+log = logging.getLogger("vanthu.bench")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ def bench_infrastructure(
     """A scratch directory `vanthu-bench-<name>-…` plus the servers asked for, torn down on exit.
 
     `postgres` is how many separate databases (e.g. one for the service, one for the floor).
+    With VANTHU_BENCH_KEEP=1 the directory (workers' logs, the servers' data) is left for a look.
     """
     from vanthu_testing.nats_server import NatsServer
     from vanthu_testing.postgres import DEFAULT_SERVER_DSN, PostgresDatabase
@@ -66,7 +70,11 @@ def bench_infrastructure(
 
     server_dsn = os.environ.get(PG_DSN_ENV) or DEFAULT_SERVER_DSN
     with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"vanthu-bench-{name}-")))
+        if os.environ.get(KEEP_ENV) == "1":
+            tmp = Path(tempfile.mkdtemp(prefix=f"vanthu-bench-{name}-"))
+            log.warning("keeping the benchmark's directory %s (%s=1)", tmp, KEEP_ENV)
+        else:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"vanthu-bench-{name}-")))
         yield BenchInfrastructure(
             tmp=tmp,
             nats_server=stack.enter_context(NatsServer(tmp / "nats")) if nats else None,

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
+import time
+from typing import Any
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -183,6 +186,50 @@ async def test_concurrent_signings_use_separate_sessions(hsm, documents, appeara
     assert len({r for r in results}) == 6
     assert pool.sessions_open == 2 and overlaps == 2
     pool.close()
+
+
+async def test_calls_into_the_module_never_overlap_even_on_separate_sessions(
+    hsm, documents, appearance_settings
+) -> None:  # type: ignore[no-untyped-def]
+    """python-pkcs11 initialises the module with C_Initialize(NULL), promising that no two threads
+    call it at once; SoftHSM2 then has no mutexes, and two sessions signing in two threads
+    crashed the process. Four sessions, twelve signings at once: one call in the module at a time."""
+    from vanthu_signing.pdf import pades
+
+    pool = hsm_pool(hsm, "seal", size=4)
+    field = plan(
+        SignatureKind.ATTACHMENT, documents.letter, appearance_settings, main_document_symbol="45/UBND-VP"
+    )
+    guard = threading.Lock()
+    inside, most, calls = 0, 0, 0
+
+    class Recording:
+        def __init__(self, key: Any) -> None:
+            self.key = key
+
+        def sign(self, data: bytes, **kwargs: Any) -> bytes:
+            nonlocal inside, most, calls
+            with guard:
+                inside, calls = inside + 1, calls + 1
+                most = max(most, inside)
+            time.sleep(0.005)  # widen the window an unserialised call would overlap in
+            try:
+                return self.key.sign(data, **kwargs)
+            finally:
+                with guard:
+                    inside -= 1
+
+    async def one() -> bytes:
+        async with pool.signer() as signer:
+            locked = signer._key_handle  # the module-locked handle the pool's signers sign with
+            if not isinstance(locked._key, Recording):
+                locked._key = Recording(locked._key)
+            return await pades.sign(documents.letter, field, pades.SignOptions(PadesLevel.B_B), signer)
+
+    results = await asyncio.gather(*(one() for _ in range(12)))
+    pool.close()
+    assert len(set(results)) == 12 and pool.sessions_open == 0
+    assert calls == 12 and most == 1
 
 
 def test_explicit_placement_keeps_the_image_inside_the_given_box(documents, appearance_settings) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,14 @@ A PKCS#11 session runs one operation at a time (CKR_OPERATION_ACTIVE otherwise),
 pyHanko's PKCS11Signer runs `key.sign` in a thread pool, so two signings on one signer
 would interleave on one session (engineering notes §3.2.4). Each signing checks one
 (session, signer) pair out of the pool and returns it afterwards.
+
+Separate sessions are still not enough: python-pkcs11 initialises a module with
+`C_Initialize(NULL)`, which in PKCS#11 is the application's promise that no two threads call the
+module at the same time. SoftHSM2 then runs without its mutexes, and two sessions signing in
+two threads at once crashed the worker (segfaults in libstdc++, found by `vanthu bench
+signing`). So every call into a module — opening and closing sessions, loading objects,
+signing — is made under that module's process-wide lock. A signature takes the HSM a few
+milliseconds; the PDF work around it, which is most of a job, still runs concurrently.
 """
 
 from __future__ import annotations
@@ -11,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
@@ -54,6 +64,49 @@ def _digest(pin: str) -> bytes:
     return hashlib.sha256(pin.encode()).digest()
 
 
+_MODULE_LOCKS: dict[str, threading.Lock] = {}
+_MODULE_LOCKS_GUARD = threading.Lock()
+
+
+def module_lock(module_path: str) -> threading.Lock:
+    """The lock every call into this PKCS#11 module is made under, in this process."""
+    with _MODULE_LOCKS_GUARD:
+        return _MODULE_LOCKS.setdefault(module_path, threading.Lock())
+
+
+class _LockedKey:
+    """A key handle whose `sign` (a call into the module) holds the module's lock."""
+
+    def __init__(self, key: Any, lock: threading.Lock) -> None:
+        self._key = key
+        self._lock = lock
+
+    def sign(self, data: bytes, **kwargs: Any) -> bytes:
+        with self._lock:
+            return self._key.sign(data, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._key, name)
+
+
+class _SerializedSigner(PKCS11Signer):
+    """pyHanko's PKCS11Signer, with its module calls made under the module's lock: loading the
+    key and certificates here, and signing through the wrapped key handle (pyHanko signs with
+    `key.sign` in an executor thread)."""
+
+    def __init__(self, *args: Any, module_lock: threading.Lock, **kwargs: Any) -> None:
+        self._module_lock = module_lock
+        super().__init__(*args, **kwargs)
+
+    def _load_objects(self) -> None:
+        if self._loaded:
+            return
+        with self._module_lock:
+            super()._load_objects()
+        if self._key_handle is not None and not isinstance(self._key_handle, _LockedKey):
+            self._key_handle = _LockedKey(self._key_handle, self._module_lock)
+
+
 @dataclass(frozen=True)
 class Pkcs11KeySpec:
     module_path: str
@@ -72,8 +125,13 @@ class Pkcs11KeyPool:
         self._opened = 0
         self._open_lock = asyncio.Lock()
         self._all: list[object] = []
+        self._lock = module_lock(spec.module_path)
 
     def _open_one(self) -> tuple[object, PKCS11Signer]:
+        with self._lock:
+            return self._open_one_locked()
+
+    def _open_one_locked(self) -> tuple[object, PKCS11Signer]:
         import pkcs11.exceptions as p11
 
         criteria = TokenCriteria(label=self.spec.token_label)
@@ -91,8 +149,9 @@ class Pkcs11KeyPool:
             if known is not None and self._pin is not None and known != _digest(self._pin):
                 raise HsmError("wrong_pin", "differs from the PIN this token is logged in with") from None
             session = open_pkcs11_session(self.spec.module_path, token_criteria=criteria, user_pin=None)
-        signer = PKCS11Signer(
+        signer = _SerializedSigner(
             session,
+            module_lock=self._lock,
             key_label=self.spec.key_label,
             key_id=self.spec.key_id,
             cert_label=self.spec.cert_label or self.spec.key_label,
@@ -141,7 +200,8 @@ class Pkcs11KeyPool:
     def close(self) -> None:
         for session in self._all:
             try:
-                session.close()  # type: ignore[attr-defined]
+                with self._lock:
+                    session.close()  # type: ignore[attr-defined]
             except Exception:
                 log.debug("closing a PKCS#11 session failed", exc_info=True)
         self._all.clear()
