@@ -212,7 +212,8 @@ async def test_packets_above_the_inline_size_go_through_threads_and_stream_alike
         {"from": "000.00.00.H99", "servicetype": "eDoc", "messagetype": "edoc",
          "to": '["000.00.00.H41"]', "hash-file": "0" * 64, "Content-Type": "application/octet-stream"}
     )  # fmt: skip
-    answer = await sender.http.post(
+    raw = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_sim_app(sim)))
+    answer = await raw.post(
         "http://axis/sendEdoc", headers=headers, files={"file_doc": ("p.edxml", packet.read_bytes())}
     )
     assert answer.json()["ErrorCode"] == "21"

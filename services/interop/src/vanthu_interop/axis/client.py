@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import json
 import os
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,8 +22,20 @@ from typing import Any
 import httpx
 import pybase64
 
+from vanthu_interop.axis.errors import AxisError, AxisRefused, AxisUnavailable
 from vanthu_interop.axis.jsonstream import FieldStreamer, JsonStreamError
 from vanthu_interop.axis.signing import sdk_timestamp, signed_headers
+from vanthu_interop.axis.transport import AiohttpTransport, FileUpload, HttpxTransport, Transport
+
+__all__ = [
+    "AxisClient",
+    "AxisConnection",
+    "AxisError",
+    "AxisRefused",
+    "AxisUnavailable",
+    "ReceivedEntry",
+    "SentEntry",
+]
 
 SERVICE_TYPE = "eDoc"
 # getEdoc and updateStatus post an empty multipart/form-data body, as the SDK does.
@@ -32,22 +43,6 @@ _BOUNDARY = "vanthu-axis-boundary"
 _EMPTY_MULTIPART = f"--{_BOUNDARY}--\r\n".encode()
 # What a multipart parameter value may not hold as it is (httpx and browsers escape the same).
 _FORM_PARAM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
-
-
-class AxisError(Exception):
-    def __init__(self, operation: str, message: str, error_code: str = "") -> None:
-        super().__init__(f"{operation}: {message}")
-        self.operation = operation
-        self.message = message
-        self.error_code = error_code
-
-
-class AxisUnavailable(AxisError):
-    """Not reached, timed out or a 5xx: try again later."""
-
-
-class AxisRefused(AxisError):
-    """The axis answered FAIL (or 4xx): retrying the same request will not help."""
 
 
 @dataclass(frozen=True)
@@ -113,12 +108,6 @@ class _Base64ToFile:
         self._sink.close()
 
 
-def _proxied(endpoint: str) -> bool:
-    """Whether the environment names a proxy for the endpoint's scheme (HTTP_PROXY and the like)."""
-    proxies = urllib.request.getproxies()
-    return bool(proxies.get(httpx.URL(endpoint).scheme) or proxies.get("all"))
-
-
 def _multipart_body(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
     """A multipart/form-data body with one file part, and its Content-Type (as httpx writes it)."""
     boundary = os.urandom(16).hex()
@@ -146,23 +135,14 @@ class AxisClient:
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
         self.connection = connection
-        self._own_http = http is None
-        # A client of our own sends its requests straight to its transport (the connection pool):
-        # the axis answers no redirects and sets no cookies, and httpx.AsyncClient's handling of
-        # those, of auth and of event hooks costs a quarter to a third of a request's CPU. A client
-        # handed in (tests, an ASGI transport), or one that must go through a proxy named in the
-        # environment (which httpx.AsyncClient honours), is used as it is.
-        self._transport: httpx.AsyncHTTPTransport | None = None
-        if http is None and not _proxied(connection.endpoint):
-            self._transport = httpx.AsyncHTTPTransport()
-            http = httpx.AsyncClient(transport=self._transport, timeout=connection.timeout_s)
-        self.http = http or httpx.AsyncClient(timeout=connection.timeout_s)
-        self._timeout = httpx.Timeout(connection.timeout_s).as_dict()
+        # Our own aiohttp pool, or the httpx client handed in (tests, an ASGI transport): transport.py.
+        self._transport: Transport = (
+            HttpxTransport(http) if http is not None else AiohttpTransport(connection.timeout_s)
+        )
         self.clock = clock
 
     async def aclose(self) -> None:
-        if self._own_http:
-            await self.http.aclose()
+        await self._transport.aclose()
 
     def headers(self, params: dict[str, str]) -> dict[str, str]:
         return signed_headers(
@@ -175,25 +155,12 @@ class AxisClient:
     def _url(self, operation: str) -> str:
         return f"{self.connection.endpoint.rstrip('/')}/{operation}"
 
-    async def _post(
-        self, operation: str, headers: dict[str, str], *, content: bytes | None = None, files: Any = None
-    ) -> httpx.Response:
-        """POST; the answer's body is not read yet, and the caller closes the response."""
-        url = self._url(operation)
-        if self._transport is None:
-            request = self.http.build_request("POST", url, headers=headers, content=content, files=files)
-            return await self.http.send(request, stream=True)
-        request = httpx.Request(
-            "POST", url, headers=headers, content=content, files=files, extensions={"timeout": self._timeout}
-        )
-        return await self._transport.handle_async_request(request)
-
     async def _call(
         self,
         operation: str,
         params: dict[str, str],
         *,
-        files: Any = None,
+        file: FileUpload | None = None,
         upload: tuple[bytes, str] | None = None,
         json_body: Any = None,
         empty_multipart: bool = False,
@@ -208,17 +175,11 @@ class AxisClient:
         elif json_body is not None:
             content = json.dumps(json_body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
-        try:
-            response = await self._post(operation, headers, content=content, files=files)
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
-            raise AxisUnavailable(operation, f"timed out: {type(exc).__name__}") from None
-        except httpx.TransportError as exc:
-            raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
-        return self._answer(operation, response.status_code, body)
+        async with self._transport.post(
+            operation, self._url(operation), headers, content=content, upload=file
+        ) as answer:
+            body = await answer.read()
+        return self._answer(operation, answer.status, body)
 
     @staticmethod
     def _answer(operation: str, http_status: int, body: bytes) -> dict[str, Any]:
@@ -272,10 +233,7 @@ class AxisClient:
                     digest.update(chunk)
             params["hash-file"] = digest.hexdigest()
             params["Content-Type"] = "application/octet-stream"
-            with packet.open("rb") as upload:
-                data = await self._call(
-                    "sendEdoc", params, files={"file_doc": (filename, upload, "application/octet-stream")}
-                )
+            data = await self._call("sendEdoc", params, file=FileUpload("file_doc", filename, packet))
         doc_id = data.get("DocId") or data.get("docId")
         if not doc_id:
             raise AxisRefused("sendEdoc", "no DocId in the answer")
@@ -308,21 +266,16 @@ class AxisClient:
         sink = _Base64ToFile(target)
         streamer = FieldStreamer("data", sink.feed)
         try:
-            response = await self._post("getEdoc", headers, content=_EMPTY_MULTIPART)
-            try:
-                if response.status_code >= 500:
-                    raise AxisUnavailable("getEdoc", f"HTTP {response.status_code}")
-                async for chunk in response.aiter_bytes():
+            async with self._transport.post(
+                "getEdoc", self._url("getEdoc"), headers, content=_EMPTY_MULTIPART
+            ) as answer:
+                if answer.status >= 500:
+                    raise AxisUnavailable("getEdoc", f"HTTP {answer.status}")
+                async for chunk in answer.chunks():
                     streamer.feed(chunk)
                 fields = streamer.close()
                 sink.finish()
-            finally:
-                await response.aclose()
-            self._checked("getEdoc", response.status_code, fields)
-        except httpx.TimeoutException as exc:
-            raise AxisUnavailable("getEdoc", f"timed out: {type(exc).__name__}") from None
-        except httpx.TransportError as exc:
-            raise AxisUnavailable("getEdoc", f"not reached: {type(exc).__name__}") from None
+            self._checked("getEdoc", answer.status, fields)
         except (JsonStreamError, binascii.Error, ValueError, RecursionError) as exc:
             raise AxisUnavailable(
                 "getEdoc", f"unreadable answer: {type(exc).__name__}: {str(exc)[:200]}"

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import nats
 
 from vanthu_interop.axis.client import AxisClient, AxisConnection
@@ -169,9 +168,8 @@ async def _bare_round_trips(sim_url: str, root: Path, count: int) -> float:
         build_file(_status(i), work / f"s{i}.edxml")
         docs.append((work / f"d{i}.edxml").read_bytes())
         statuses.append((work / f"s{i}.edxml").read_bytes())
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    sender = AxisClient(AxisConnection(sim_url, A_SYSTEM, A_SECRET), http=httpx.AsyncClient(limits=limits))
-    receiver = AxisClient(AxisConnection(sim_url, B_SYSTEM, B_SECRET), http=httpx.AsyncClient(limits=limits))
+    sender = AxisClient(AxisConnection(sim_url, A_SYSTEM, A_SECRET))
+    receiver = AxisClient(AxisConnection(sim_url, B_SYSTEM, B_SECRET))
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def bounded(call: Any) -> Any:

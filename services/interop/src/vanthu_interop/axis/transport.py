@@ -1,0 +1,168 @@
+"""How the axis client's requests travel: aiohttp on a pool of its own, or an httpx client handed in.
+
+The axis client is the interop service's busiest HTTP user: every poll round lists twice, and
+every packet is an upload, a download and an acknowledgement. Measured on loopback against the
+simulator, a request through aiohttp costs about 0.15 ms of CPU and one through httpx's
+connection pool about 1.2 ms (docs/benchmarks.md, exchange), so the client's own requests go
+through aiohttp. An `httpx.AsyncClient` handed in (tests that serve the simulator in-process
+through an ASGI transport) is used as it is.
+
+Both raise `AxisUnavailable` for what is worth trying again later (not reached, timed out, the
+answer broken off), naming the operation; answering the HTTP status is the caller's business.
+Proxies named in the environment (HTTP_PROXY, NO_PROXY and the like) are honoured by both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiohttp
+import httpx
+
+from vanthu_interop.axis.errors import AxisUnavailable
+
+CHUNK = 64 << 10
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """A multipart/form-data body with one file part, streamed from disk."""
+
+    field: str
+    filename: str
+    path: Path
+    content_type: str = "application/octet-stream"
+
+
+@dataclass
+class Answer:
+    """An answer whose body is not read yet: read it whole, or chunk by chunk, inside `post`."""
+
+    status: int
+    read: Callable[[], Awaitable[bytes]]
+    chunks: Callable[[], AsyncIterator[bytes]]
+
+
+class Transport(Protocol):
+    def post(
+        self,
+        operation: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        content: bytes | None = None,
+        upload: FileUpload | None = None,
+    ) -> AbstractAsyncContextManager[Answer]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class AiohttpTransport:
+    """The client's own pool. Idle connections are dropped before a server's usual keep-alive
+    ends (uvicorn closes after 5 s), so a request rarely goes out on a connection being closed."""
+
+    def __init__(self, timeout_s: float, keepalive_s: float = 4.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=timeout_s, sock_connect=timeout_s, sock_read=timeout_s
+        )
+        self._keepalive_s = keepalive_s
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Made on first use: a ClientSession belongs to the running event loop.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(keepalive_timeout=self._keepalive_s),
+                timeout=self._timeout,
+                trust_env=True,
+            )
+        return self._session
+
+    @asynccontextmanager
+    async def post(
+        self,
+        operation: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        content: bytes | None = None,
+        upload: FileUpload | None = None,
+    ) -> AsyncIterator[Answer]:
+        try:
+            if upload is None:
+                async with self._client().post(url, headers=headers, data=content) as response:
+                    yield _aiohttp_answer(response)
+                return
+            with upload.path.open("rb") as source:
+                form = aiohttp.FormData()
+                form.add_field(
+                    upload.field, source, filename=upload.filename, content_type=upload.content_type
+                )
+                async with self._client().post(url, headers=headers, data=form) as response:
+                    yield _aiohttp_answer(response)
+        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
+            raise AxisUnavailable(operation, f"timed out: {type(exc).__name__}") from None
+        except aiohttp.ClientError as exc:
+            raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _aiohttp_answer(response: aiohttp.ClientResponse) -> Answer:
+    async def chunks() -> AsyncIterator[bytes]:
+        async for chunk in response.content.iter_chunked(CHUNK):
+            yield chunk
+
+    return Answer(response.status, response.read, chunks)
+
+
+class HttpxTransport:
+    """An httpx.AsyncClient handed in; its owner closes it."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    @asynccontextmanager
+    async def post(
+        self,
+        operation: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        content: bytes | None = None,
+        upload: FileUpload | None = None,
+    ) -> AsyncIterator[Answer]:
+        try:
+            if upload is None:
+                request = self.http.build_request("POST", url, headers=headers, content=content)
+                async with _sent(self.http, request) as response:
+                    yield Answer(response.status_code, response.aread, response.aiter_bytes)
+                return
+            with upload.path.open("rb") as source:
+                files = {upload.field: (upload.filename, source, upload.content_type)}
+                request = self.http.build_request("POST", url, headers=headers, files=files)
+                async with _sent(self.http, request) as response:
+                    yield Answer(response.status_code, response.aread, response.aiter_bytes)
+        except httpx.TimeoutException as exc:
+            raise AxisUnavailable(operation, f"timed out: {type(exc).__name__}") from None
+        except httpx.TransportError as exc:
+            raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        return None  # not ours to close
+
+
+@asynccontextmanager
+async def _sent(http: httpx.AsyncClient, request: httpx.Request) -> AsyncIterator[httpx.Response]:
+    response = await http.send(request, stream=True)
+    try:
+        yield response
+    finally:
+        await response.aclose()
