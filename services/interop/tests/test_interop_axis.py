@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -304,3 +306,48 @@ async def test_a_proxy_named_in_the_environment_is_still_used(monkeypatch: pytes
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_the_clients_own_transport_against_the_simulator_over_real_http(tmp_path: Path) -> None:
+    """The client's own pool (aiohttp), not a handed-in httpx client: a packet from memory and a
+    bigger one streamed from a file as multipart uploads, downloads decoded as they stream in,
+    acknowledgements, and a refusal — against the simulator as a separate process on loopback."""
+    from vanthu_interop.bench.platforms import (
+        A_PROVINCE,
+        A_SECRET,
+        A_SYSTEM,
+        B_PROVINCE,
+        B_SECRET,
+        B_SYSTEM,
+        start_simulator,
+        stop_process,
+    )
+
+    process, url = await asyncio.to_thread(start_simulator, tmp_path / "sim")
+    sender = AxisClient(AxisConnection(url, A_SYSTEM, A_SECRET))
+    receiver = AxisClient(AxisConnection(url, B_SYSTEM, B_SECRET))
+    try:
+        small = axis_2019_packet().replace(b"01.02.G22", A_PROVINCE.encode())
+        big_path = tmp_path / "big.edxml"  # ~3 MB: several reads of the download stream
+        big_path.write_bytes(small.replace(b"</edXML:edXMLEnvelope>", b"<!--" + os.urandom(1_500_000).hex().encode() + b"-->\n</edXML:edXMLEnvelope>"))  # fmt: skip
+        sent = [
+            await sender.send_edoc(small, from_code=A_PROVINCE, message_type="edoc", to_codes=[B_PROVINCE]),
+            await sender.send_edoc(
+                big_path, from_code=A_PROVINCE, message_type="edoc", to_codes=[B_PROVINCE]
+            ),
+        ]
+        entries = await receiver.get_received_edoc_list("edoc")
+        assert len(entries) == 2 and all(e.from_code == A_PROVINCE for e in entries)
+        got = [await receiver.get_edoc(e.doc_id, tmp_path / f"in-{i}.edxml") for i, e in enumerate(entries)]
+        assert sorted(p.read_bytes() for p in got) == sorted([small, big_path.read_bytes()])
+        await asyncio.gather(*(receiver.update_status(e.doc_id, "done") for e in entries))
+        assert await receiver.get_received_edoc_list("edoc") == []
+        assert {e.sender_doc_id for e in await sender.get_sent_edoc_list("edoc")} >= set(sent)
+        impostor = AxisClient(AxisConnection(url, A_SYSTEM, B_SECRET))
+        with pytest.raises(AxisRefused):
+            await impostor.get_received_edoc_list()
+        await impostor.aclose()
+    finally:
+        await sender.aclose()
+        await receiver.aclose()
+        await asyncio.to_thread(stop_process, process)
