@@ -351,3 +351,18 @@ async def test_the_clients_own_transport_against_the_simulator_over_real_http(tm
         await sender.aclose()
         await receiver.aclose()
         await asyncio.to_thread(stop_process, process)
+
+
+def test_one_client_serves_two_event_loops_in_turn(tmp_path: Path) -> None:
+    """A command-line tool may run asyncio.run twice with one client: the second loop gets a
+    connection pool of its own instead of one bound to the first, closed loop."""
+    from vanthu_interop.bench.platforms import B_SECRET, B_SYSTEM, start_simulator, stop_process
+
+    process, url = start_simulator(tmp_path / "sim")
+    client = AxisClient(AxisConnection(url, B_SYSTEM, B_SECRET))
+    try:
+        assert asyncio.run(client.get_received_edoc_list("edoc")) == []
+        assert asyncio.run(client.get_received_edoc_list("status")) == []
+        asyncio.run(client.aclose())
+    finally:
+        stop_process(process)

@@ -14,6 +14,7 @@ Proxies named in the environment (HTTP_PROXY, NO_PROXY and the like) are honoure
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -71,10 +72,14 @@ class AiohttpTransport:
         )
         self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client(self) -> aiohttp.ClientSession:
-        # Made on first use: a ClientSession belongs to the running event loop.
-        if self._session is None or self._session.closed:
+        # Made on first use, and again under another event loop (a CLI that runs asyncio.run
+        # twice): a ClientSession and its pooled connections belong to the loop they were made on.
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(keepalive_timeout=self._keepalive_s),
                 timeout=self._timeout,
@@ -110,9 +115,9 @@ class AiohttpTransport:
             raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
 
     async def aclose(self) -> None:
-        if self._session is not None:
+        if self._session is not None and self._loop is asyncio.get_running_loop():
             await self._session.close()
-            self._session = None
+        self._session = None
 
 
 def _aiohttp_answer(response: aiohttp.ClientResponse) -> Answer:
