@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from vanthu_interop.repository import inbox, metadata, outbox, status_log
-from vanthu_interop.usecases.shared_tx import SharedTransactions
 from vanthu_runtime.db import Database
+from vanthu_runtime.groupcommit import SharedTransactions
 from vanthu_runtime.messaging.inbox import Inbox
 from vanthu_runtime.messaging.outbox import Outbox
 from vanthu_runtime.uow import Tx, UnitOfWork

@@ -30,6 +30,7 @@ class Interop:
     poller: AxisPoller | None
 
     async def aclose(self) -> None:
+        await self.ctx.shared.aclose()  # after the transaction in flight commits
         if self.axis is not None:
             await self.axis.aclose()
         if self.poller is not None and self.poller.axis is not self.axis:

@@ -19,7 +19,7 @@ from vanthu_contracts.spec import EventSpec
 from vanthu_interop.repository import Repository
 from vanthu_interop.settings import InteropSettings
 from vanthu_interop.storage import FileStorage
-from vanthu_interop.usecases.shared_tx import SharedTransactions
+from vanthu_runtime.groupcommit import SharedTransactions
 from vanthu_runtime.uow import Tx, UnitOfWork
 
 HOSTED_CACHE_S = 5.0
@@ -42,7 +42,7 @@ class Context:
     shared: SharedTransactions = field(init=False)
 
     def __post_init__(self) -> None:
-        self.shared = SharedTransactions(self.uow)
+        self.shared = SharedTransactions(self.uow, name="interop-shared-transactions")
 
     async def hosted_agencies(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
         """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""
