@@ -15,11 +15,12 @@ Proxies named in the environment (HTTP_PROXY, NO_PROXY and the like) are honoure
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO
 
 import aiohttp
 import httpx
@@ -48,8 +49,15 @@ class Answer:
     chunks: Callable[[], AsyncIterator[bytes]]
 
 
-class Transport(Protocol):
-    def post(
+class Transport(ABC):
+    """One POST and its answer; what is worth retrying becomes AxisUnavailable naming the operation."""
+
+    # The library's exceptions for a timeout, and for not reaching the axis or losing the answer.
+    timeouts: tuple[type[BaseException], ...]
+    failures: tuple[type[BaseException], ...]
+
+    @asynccontextmanager
+    async def post(
         self,
         operation: str,
         url: str,
@@ -57,14 +65,37 @@ class Transport(Protocol):
         *,
         content: bytes | None = None,
         upload: FileUpload | None = None,
-    ) -> AbstractAsyncContextManager[Answer]: ...
+    ) -> AsyncIterator[Answer]:
+        try:
+            with upload.path.open("rb") if upload is not None else nullcontext() as source:
+                async with self._exchange(url, headers, content, upload, source) as answer:
+                    yield answer
+        except self.timeouts as exc:
+            raise AxisUnavailable(operation, f"timed out: {type(exc).__name__}") from None
+        except self.failures as exc:
+            raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
 
-    async def aclose(self) -> None: ...
+    @abstractmethod
+    def _exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        upload: FileUpload | None,
+        source: BinaryIO | None,
+    ) -> AbstractAsyncContextManager[Answer]:
+        """Send the body (`content`, or `upload` read from `source`) and give the answer unread."""
+
+    async def aclose(self) -> None:
+        return None
 
 
-class AiohttpTransport:
+class AiohttpTransport(Transport):
     """The client's own pool. Idle connections are dropped before a server's usual keep-alive
     ends (uvicorn closes after 5 s), so a request rarely goes out on a connection being closed."""
+
+    timeouts = (TimeoutError,)  # aiohttp's timeouts are TimeoutErrors too
+    failures = (aiohttp.ClientError,)
 
     def __init__(self, timeout_s: float, keepalive_s: float = 4.0) -> None:
         self._timeout = aiohttp.ClientTimeout(
@@ -88,31 +119,25 @@ class AiohttpTransport:
         return self._session
 
     @asynccontextmanager
-    async def post(
+    async def _exchange(
         self,
-        operation: str,
         url: str,
         headers: dict[str, str],
-        *,
-        content: bytes | None = None,
-        upload: FileUpload | None = None,
+        content: bytes | None,
+        upload: FileUpload | None,
+        source: BinaryIO | None,
     ) -> AsyncIterator[Answer]:
-        try:
-            if upload is None:
-                async with self._client().post(url, headers=headers, data=content) as response:
-                    yield _aiohttp_answer(response)
-                return
-            with upload.path.open("rb") as source:
-                form = aiohttp.FormData()
-                form.add_field(
-                    upload.field, source, filename=upload.filename, content_type=upload.content_type
-                )
-                async with self._client().post(url, headers=headers, data=form) as response:
-                    yield _aiohttp_answer(response)
-        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
-            raise AxisUnavailable(operation, f"timed out: {type(exc).__name__}") from None
-        except aiohttp.ClientError as exc:
-            raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
+        data: bytes | aiohttp.FormData | None = content
+        if upload is not None:
+            data = aiohttp.FormData()
+            data.add_field(upload.field, source, filename=upload.filename, content_type=upload.content_type)
+        async with self._client().post(url, headers=headers, data=data) as response:
+
+            async def chunks() -> AsyncIterator[bytes]:
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    yield chunk
+
+            yield Answer(response.status, response.read, chunks)
 
     async def aclose(self) -> None:
         if self._session is not None and self._loop is asyncio.get_running_loop():
@@ -120,54 +145,28 @@ class AiohttpTransport:
         self._session = None
 
 
-def _aiohttp_answer(response: aiohttp.ClientResponse) -> Answer:
-    async def chunks() -> AsyncIterator[bytes]:
-        async for chunk in response.content.iter_chunked(CHUNK):
-            yield chunk
-
-    return Answer(response.status, response.read, chunks)
-
-
-class HttpxTransport:
+class HttpxTransport(Transport):
     """An httpx.AsyncClient handed in; its owner closes it."""
+
+    timeouts = (httpx.TimeoutException,)
+    failures = (httpx.TransportError,)
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
     @asynccontextmanager
-    async def post(
+    async def _exchange(
         self,
-        operation: str,
         url: str,
         headers: dict[str, str],
-        *,
-        content: bytes | None = None,
-        upload: FileUpload | None = None,
+        content: bytes | None,
+        upload: FileUpload | None,
+        source: BinaryIO | None,
     ) -> AsyncIterator[Answer]:
+        files = {upload.field: (upload.filename, source, upload.content_type)} if upload is not None else None
+        request = self.http.build_request("POST", url, headers=headers, content=content, files=files)
+        response = await self.http.send(request, stream=True)
         try:
-            if upload is None:
-                request = self.http.build_request("POST", url, headers=headers, content=content)
-                async with _sent(self.http, request) as response:
-                    yield Answer(response.status_code, response.aread, response.aiter_bytes)
-                return
-            with upload.path.open("rb") as source:
-                files = {upload.field: (upload.filename, source, upload.content_type)}
-                request = self.http.build_request("POST", url, headers=headers, files=files)
-                async with _sent(self.http, request) as response:
-                    yield Answer(response.status_code, response.aread, response.aiter_bytes)
-        except httpx.TimeoutException as exc:
-            raise AxisUnavailable(operation, f"timed out: {type(exc).__name__}") from None
-        except httpx.TransportError as exc:
-            raise AxisUnavailable(operation, f"not reached: {type(exc).__name__}: {exc}") from None
-
-    async def aclose(self) -> None:
-        return None  # not ours to close
-
-
-@asynccontextmanager
-async def _sent(http: httpx.AsyncClient, request: httpx.Request) -> AsyncIterator[httpx.Response]:
-    response = await http.send(request, stream=True)
-    try:
-        yield response
-    finally:
-        await response.aclose()
+            yield Answer(response.status_code, response.aread, response.aiter_bytes)
+        finally:
+            await response.aclose()
