@@ -176,3 +176,25 @@ async def test_a_cancelled_caller_does_not_pull_its_work_out_of_the_batch(
     assert (await future).number == 1, "the work committed although its caller left"
     await group.aclose()
     assert await _numbers(u, t) == {"left": 1}
+
+
+async def test_a_refusal_is_told_after_the_batch_commits_and_a_closed_group_refuses_work(
+    uow: tuple[UnitOfWork, Tables],
+) -> None:
+    """A refused request hears of it only once its neighbours' rows are committed (a caller that
+    compensates must not race an uncommitted neighbour); after aclose, work fails as UNAVAILABLE."""
+    from vanthu_runtime.errors import AppError
+
+    u, t = uow
+    group: GroupCommit[Insert] = GroupCommit(u, numbering(t), max_batch=64)
+    committed_when_told: list[int] = []
+    refused = group.enqueue(Insert(t, "refused", fail=True))
+    refused.add_done_callback(lambda _: committed_when_told.append(group.batches))
+    others = [group.enqueue(Insert(t, f"n{i}")) for i in range(3)]
+    await asyncio.gather(refused, *others, return_exceptions=True)
+    assert committed_when_told == [1] and isinstance(refused.exception(), ValueError)
+    await group.aclose()
+    with pytest.raises(AppError) as stopping:
+        await group.submit(Insert(t, "late"))
+    assert stopping.value.code == "service_unavailable"
+    assert set(await _numbers(u, t)) == {"n0", "n1", "n2"}

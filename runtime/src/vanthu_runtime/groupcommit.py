@@ -29,6 +29,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from vanthu_contracts.errors import UNAVAILABLE
+from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx, UnitOfWork
 
 log = logging.getLogger("vanthu.groupcommit")
@@ -74,6 +76,7 @@ class GroupCommit(Generic[W]):
         self._queue: asyncio.Queue[tuple[W, asyncio.Future[W]]] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._inflight: asyncio.Future[None] | None = None
+        self._closed = False
         self.batches = 0
         self.committed = 0
 
@@ -85,9 +88,13 @@ class GroupCommit(Generic[W]):
         the future, not their own cancellation."""
         work.context = contextvars.copy_context()
         future: asyncio.Future[W] = asyncio.get_running_loop().create_future()
+        if self._closed:  # shutting down: the caller retries elsewhere or later
+            future.set_exception(_stopping(self.name))
+            return future
         self._queue.put_nowait((work, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._run(), name=self.name)
+            # A context of its own: the writer serves every request, not the first one's trace.
+            self._writer = asyncio.create_task(self._run(), name=self.name, context=contextvars.Context())
         return future
 
     async def submit(self, work: W) -> W:
@@ -95,7 +102,9 @@ class GroupCommit(Generic[W]):
         return await asyncio.shield(self.enqueue(work))
 
     async def aclose(self) -> None:
-        """Stop after the batch in flight commits; what is still queued fails with CancelledError."""
+        """Stop after the batch in flight commits; what is still queued, and whatever comes
+        later, fails with UNAVAILABLE (the service is stopping)."""
+        self._closed = True
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
@@ -105,8 +114,7 @@ class GroupCommit(Generic[W]):
             self._inflight = None
         while not self._queue.empty():
             _, future = self._queue.get_nowait()
-            if not future.done():
-                future.cancel()
+            _fail(future, _stopping(self.name))
 
     async def _run(self) -> None:
         while True:
@@ -123,7 +131,11 @@ class GroupCommit(Generic[W]):
     async def _commit_or_split(self, batch: list[tuple[W, asyncio.Future[W]]]) -> None:
         try:
             await self._commit(batch)
-        except Exception as error:
+        except BaseException as error:
+            if not isinstance(error, Exception):  # cancelled inside the driver, and the like
+                for _, future in batch:
+                    _fail(future, error)
+                raise
             if len(batch) == 1:
                 _fail(batch[0][1], error)
                 return
@@ -147,6 +159,10 @@ class GroupCommit(Generic[W]):
 
     async def _commit_batch(self, batch: list[tuple[W, asyncio.Future[W]]]) -> None:
         applied: list[tuple[W, asyncio.Future[W]]] = []
+        # Told only after the commit: a caller that compensates for its failure (deletes a file it
+        # stored) must not do so while a neighbour's uncommitted row may still reference the same
+        # object. Should the commit fail, they are not done and are retried alone like the rest.
+        refused: list[tuple[asyncio.Future[W], Exception]] = []
         async with self.uow.begin() as tx:
             for work, future in batch:
                 if len(batch) == 1 or not self.savepoints:  # its failure is the transaction's
@@ -157,13 +173,15 @@ class GroupCommit(Generic[W]):
                     async with tx.session.begin_nested():
                         await work._apply_in_context(tx)
                 except Exception as error:
-                    _fail(future, error)
+                    refused.append((future, error))
                     continue
                 applied.append((work, future))
             if applied and self.settle is not None:
                 await self.settle(tx, [work for work, _ in applied])
         self.batches += 1
         self.committed += len(applied)
+        for future, error in refused:
+            _fail(future, error)
         for work, future in applied:
             if not future.done():
                 future.set_result(work)
@@ -213,6 +231,10 @@ def _span_context(context: contextvars.Context) -> Any:
 
     span_context = context.run(trace.get_current_span).get_span_context()
     return span_context if span_context.is_valid else None
+
+
+def _stopping(name: str) -> AppError:
+    return AppError(UNAVAILABLE, {"reason": f"{name} is stopping"})
 
 
 def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
