@@ -6,6 +6,7 @@ reference, another key label) starts a fresh pool on the next job.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -29,7 +30,9 @@ class KeyRing:
         pool = self._pools.get(key)
         if pool is None:
             for stale in [k for k in self._pools if k[0] == profile.id]:
-                self._pools.pop(stale).close()
+                # In a thread: closing waits for the module's lock, which a signing or a login
+                # (a network HSM's round trip) may hold, and must not stall the event loop.
+                asyncio.get_running_loop().run_in_executor(None, self._pools.pop(stale).close)
             assert profile.module_path and profile.token_label
             pool = Pkcs11KeyPool(
                 Pkcs11KeySpec(
