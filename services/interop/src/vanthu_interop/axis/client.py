@@ -9,10 +9,10 @@ from a file, and `getEdoc`'s base64 answer decoded chunk by chunk into a file.
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,8 +41,6 @@ SERVICE_TYPE = "eDoc"
 # getEdoc and updateStatus post an empty multipart/form-data body, as the SDK does.
 _BOUNDARY = "vanthu-axis-boundary"
 _EMPTY_MULTIPART = f"--{_BOUNDARY}--\r\n".encode()
-# What a multipart parameter value may not hold as it is (httpx and browsers escape the same).
-_FORM_PARAM_ESCAPES = {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
 
 
 @dataclass(frozen=True)
@@ -108,16 +106,14 @@ class _Base64ToFile:
         self._sink.close()
 
 
-def _multipart_body(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
-    """A multipart/form-data body with one file part, and its Content-Type (as httpx writes it)."""
-    boundary = os.urandom(16).hex()
-    name = "".join(_FORM_PARAM_ESCAPES.get(c, c) for c in filename)
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    )
-    body = b"".join((head.encode(), data, f"\r\n--{boundary}--\r\n".encode()))
-    return body, f"multipart/form-data; boundary={boundary}"
+def _sha256_of(packet: Path | bytes) -> str:
+    if isinstance(packet, bytes):
+        return hashlib.sha256(packet).hexdigest()
+    digest = hashlib.sha256()
+    with packet.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _items(answer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -161,15 +157,12 @@ class AxisClient:
         params: dict[str, str],
         *,
         file: FileUpload | None = None,
-        upload: tuple[bytes, str] | None = None,
         json_body: Any = None,
         empty_multipart: bool = False,
     ) -> dict[str, Any]:
         headers = self.headers(params)
         content: bytes | None = None
-        if upload is not None:
-            content, headers["Content-Type"] = upload
-        elif empty_multipart:
+        if empty_multipart:
             content = _EMPTY_MULTIPART
             headers["Content-Type"] = f"multipart/form-data; boundary={_BOUNDARY}"
         elif json_body is not None:
@@ -214,26 +207,20 @@ class AxisClient:
         message_type: str,
         to_codes: list[str] | None = None,
         filename: str = "packet.edxml",
+        sha256: str | None = None,
     ) -> str:
         """Upload a packet as the multipart part `file_doc`; returns the axis DocId.
 
-        A packet in memory (`bytes`, named `filename`) goes as one body; a file is streamed."""
+        A packet in memory (`bytes`, named `filename`) goes as one body; a file is streamed.
+        `sha256` is the packet's hash when the caller has it already (the builder computes it)."""
         params = {"from": from_code, "servicetype": SERVICE_TYPE, "messagetype": message_type}
         if message_type == "edoc":
             params["to"] = json.dumps(to_codes or [], separators=(",", ":"))
-        if isinstance(packet, bytes):
-            params["hash-file"] = hashlib.sha256(packet).hexdigest()
-            params["Content-Type"] = "application/octet-stream"
-            data = await self._call("sendEdoc", params, upload=_multipart_body("file_doc", filename, packet))
-        else:
+        if isinstance(packet, Path):
             filename = packet.name
-            digest = hashlib.sha256()
-            with packet.open("rb") as source:
-                while chunk := source.read(1 << 20):
-                    digest.update(chunk)
-            params["hash-file"] = digest.hexdigest()
-            params["Content-Type"] = "application/octet-stream"
-            data = await self._call("sendEdoc", params, file=FileUpload("file_doc", filename, packet))
+        params["hash-file"] = sha256 or await asyncio.to_thread(_sha256_of, packet)
+        params["Content-Type"] = "application/octet-stream"
+        data = await self._call("sendEdoc", params, file=FileUpload("file_doc", filename, packet))
         doc_id = data.get("DocId") or data.get("docId")
         if not doc_id:
             raise AxisRefused("sendEdoc", "no DocId in the answer")

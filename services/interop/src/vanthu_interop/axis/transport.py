@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -32,11 +32,11 @@ CHUNK = 64 << 10
 
 @dataclass(frozen=True)
 class FileUpload:
-    """A multipart/form-data body with one file part, streamed from disk."""
+    """A multipart/form-data body with one file part: bytes, or a file streamed from disk."""
 
     field: str
     filename: str
-    path: Path
+    body: bytes | Path
     content_type: str = "application/octet-stream"
 
 
@@ -67,7 +67,7 @@ class Transport(ABC):
         upload: FileUpload | None = None,
     ) -> AsyncIterator[Answer]:
         try:
-            with upload.path.open("rb") if upload is not None else nullcontext() as source:
+            with _source(upload) as source:
                 async with self._exchange(url, headers, content, upload, source) as answer:
                     yield answer
         except self.timeouts as exc:
@@ -82,12 +82,18 @@ class Transport(ABC):
         headers: dict[str, str],
         content: bytes | None,
         upload: FileUpload | None,
-        source: BinaryIO | None,
+        source: BinaryIO | bytes | None,
     ) -> AbstractAsyncContextManager[Answer]:
-        """Send the body (`content`, or `upload` read from `source`) and give the answer unread."""
+        """Send the body (`content`, or `upload` with its `source`) and give the answer unread."""
 
     async def aclose(self) -> None:
         return None
+
+
+def _source(upload: FileUpload | None) -> AbstractContextManager[BinaryIO | bytes | None]:
+    if upload is None or isinstance(upload.body, bytes):
+        return nullcontext(upload.body if upload is not None else None)
+    return upload.body.open("rb")
 
 
 class AiohttpTransport(Transport):
@@ -125,7 +131,7 @@ class AiohttpTransport(Transport):
         headers: dict[str, str],
         content: bytes | None,
         upload: FileUpload | None,
-        source: BinaryIO | None,
+        source: BinaryIO | bytes | None,
     ) -> AsyncIterator[Answer]:
         data: bytes | aiohttp.FormData | None = content
         if upload is not None:
@@ -161,7 +167,7 @@ class HttpxTransport(Transport):
         headers: dict[str, str],
         content: bytes | None,
         upload: FileUpload | None,
-        source: BinaryIO | None,
+        source: BinaryIO | bytes | None,
     ) -> AsyncIterator[Answer]:
         files = {upload.field: (upload.filename, source, upload.content_type)} if upload is not None else None
         request = self.http.build_request("POST", url, headers=headers, content=content, files=files)

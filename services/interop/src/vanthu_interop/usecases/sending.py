@@ -40,10 +40,11 @@ log = logging.getLogger("vanthu.interop.sending")
 IN_MEMORY_ATTACHMENTS = 512 << 10
 
 
-def _built(packet: EdocPacket | StatusPacket, options: BuildOptions) -> bytes:
+def _built(packet: EdocPacket | StatusPacket, options: BuildOptions) -> tuple[bytes, str]:
+    """The packet's bytes and their SHA-256 (the builder hashes as it writes)."""
     sink = io.BytesIO()
-    build(packet, sink, options)
-    return sink.getvalue()
+    result = build(packet, sink, options)
+    return sink.getvalue(), result.sha256
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,9 @@ class Sending:
         )
         if status is not None:
             # A status packet is a few hundred bytes: built here and sent from memory.
+            data, sha256 = _built(status, options)
             axis_doc_id = await self.axis.send_edoc(
-                _built(status, options), from_code=delivery["agency_code"], message_type="status"
+                data, from_code=delivery["agency_code"], message_type="status", sha256=sha256
             )
         else:
             assert document is not None
@@ -263,16 +265,18 @@ class Sending:
             try:
                 packet = await self._edoc(delivery, document["facts"], sender, workdir)
                 attached = sum(a.size or 0 for a in packet.attachments)
+                built: bytes | Path
                 if attached <= IN_MEMORY_ATTACHMENTS:
-                    built: bytes | Path = await asyncio.to_thread(_built, packet, options)
+                    built, sha256 = await asyncio.to_thread(_built, packet, options)
                 else:
                     built = workdir / "packet.edxml"
-                    await asyncio.to_thread(build_file, packet, built, options)
+                    sha256 = (await asyncio.to_thread(build_file, packet, built, options)).sha256
                 axis_doc_id = await self.axis.send_edoc(
                     built,
                     from_code=delivery["agency_code"],
                     message_type="edoc",
                     to_codes=[delivery["recipient_code"]],
+                    sha256=sha256,
                 )
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
