@@ -22,8 +22,12 @@ async def test_handling_on_sqlite(routing_factory, tmp_path: Path) -> None:
             "POST",
             f"/api/v1/handlings/{handling['id']}/assignments",
             "leader",
-            json={"assignees": [{"kind": "unit", "assignee_id": unit_id(h, "pa"), "role": "main"},
-                                {"kind": "user", "assignee_id": h.people["spec_b"].id, "role": "info"}]},
+            json={
+                "assignees": [
+                    {"kind": "unit", "assignee_id": unit_id(h, "pa"), "role": "main"},
+                    {"kind": "user", "assignee_id": h.people["spec_b"].id, "role": "info"},
+                ]
+            },
         )
         main = next(a for a in assigned["assignments"] if a["role"] == "main")
         inbox = await h.call("GET", "/api/v1/inbox/main?due_soon=false&urgency=thuong", "head_a")
@@ -45,3 +49,22 @@ async def test_handling_on_sqlite(routing_factory, tmp_path: Path) -> None:
         assert done["payload"]["status_code"] == "06"
         counts = await h.call("GET", "/api/v1/inbox", "spec_b")
         assert counts["info"]["total"] == 0  # closed with the document
+
+
+async def test_a_versioned_update_refuses_a_key_that_is_no_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The cached UPDATE takes its SET clause from the parameters: a misspelt key must raise,
+    not be dropped with the rest of the row updated."""
+    import pytest
+
+    from vanthu_routing.repos.sql import update_versioned
+    from vanthu_routing.repository import metadata, tasks
+    from vanthu_runtime.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'typo.db'}")
+    await db.create_all(metadata)
+    try:
+        async with db.transaction() as session:
+            with pytest.raises(ValueError, match="no column titel"):
+                await update_versioned(session, tasks, "t1", 1, {"titel": "Báo cáo"})
+    finally:
+        await db.dispose()

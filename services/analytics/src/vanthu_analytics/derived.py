@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 
 from vanthu_analytics.domain.durations import bucket_sql
-from vanthu_analytics.domain.facts import DOCUMENTS
+from vanthu_analytics.domain.facts import DOCUMENTS, EPOCH_DAY, PROVINCE_OFFSET_S
 
 # The processing stages the reports show, by the code document_times_monthly.stage stores.
 STAGE_CODES: dict[str, int] = {
@@ -36,8 +36,8 @@ STAGE_COLUMNS: dict[int, tuple[str, str]] = {
 }
 
 _FIELDS = DOCUMENTS.previous  # what a document's contribution depends on
-_OFFSET = 7 * 3600  # UTC+7 without daylight saving (domain.facts checks the zone data agree)
-_ORDINAL_1970 = 719163  # date(1970, 1, 1).toordinal()
+_OFFSET = PROVINCE_OFFSET_S  # UTC+7 without daylight saving (domain.facts checks the zone data agree)
+_ORDINAL_1970 = EPOCH_DAY.toordinal()
 
 # The province's month of an epoch second, and the date of a proleptic ordinal, in each dialect.
 _MONTH_OF_EPOCH = {

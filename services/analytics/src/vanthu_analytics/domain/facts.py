@@ -26,17 +26,17 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 # what ingest does for every fact; outside it (and if the zone data disagree, see below) the zone
 # decides. Checked against the zone for every hour of the window's edges and a sample of it in
 # tests/test_analytics_domain.py.
-_OFFSET_S = 7 * 3600
+PROVINCE_OFFSET_S = 7 * 3600
 _FIXED_FROM = int(datetime(1976, 1, 1, tzinfo=UTC).timestamp())
 _FIXED_UNTIL = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
-_EPOCH_DAY = date(1970, 1, 1)
+EPOCH_DAY = date(1970, 1, 1)
 
 
 def _zone_is_fixed() -> bool:
     """The zone data agree with +07:00 on the first of every month of the window (a cheap guard
     against tz data that one day give Vietnam another offset)."""
     return all(
-        VIETNAM.utcoffset(datetime(year, month, 1)) == timedelta(seconds=_OFFSET_S)
+        VIETNAM.utcoffset(datetime(year, month, 1)) == timedelta(seconds=PROVINCE_OFFSET_S)
         for year in range(1976, 2100)
         for month in range(1, 13)
     )
@@ -66,13 +66,13 @@ def local_day(moment: datetime, tz: ZoneInfo = VIETNAM) -> date:
 def day_of_epoch(seconds: float) -> date:
     """The province's calendar day of a Unix time."""
     if _FIXED and _FIXED_FROM <= seconds < _FIXED_UNTIL:
-        return _nth_day(int((seconds + _OFFSET_S) // 86400))
+        return _nth_day(int((seconds + PROVINCE_OFFSET_S) // 86400))
     return datetime.fromtimestamp(seconds, VIETNAM).date()
 
 
 @lru_cache(maxsize=4096)
 def _nth_day(days_since_epoch: int) -> date:
-    return _EPOCH_DAY + timedelta(days=days_since_epoch)
+    return EPOCH_DAY + timedelta(days=days_since_epoch)
 
 
 @lru_cache(maxsize=4096)

@@ -44,7 +44,6 @@ async def _platform_rate(
     from vanthu_contracts.envelope import Envelope
     from vanthu_contracts.events.registry import FileRef, OrganRef, OutgoingIssued
     from vanthu_runtime.auth import ensure_dev_keypair
-    from vanthu_runtime.messaging.provision import provision
     from vanthu_runtime.objectstore import LocalObjectStore, UrlSigner
 
     _, public_key = ensure_dev_keypair(root / "keys")
@@ -63,9 +62,7 @@ async def _platform_rate(
         sent: set[str] = set()
         marks: dict[str, float] = {}
         started = time.perf_counter()
-        done = asyncio.Event()
-        for client in (a, b):
-            assert (await provision(client.jetstream())).ok
+        done = asyncio.Event()  # the streams were provisioned as each platform started
 
         async def on_status(msg: Any) -> None:
             data = Envelope[dict[str, Any]].model_validate_json(msg.data).payload

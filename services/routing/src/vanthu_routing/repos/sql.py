@@ -39,12 +39,20 @@ async def update_versioned(
     On PostgreSQL a concurrent writer waits for the first one's row lock, then sees the
     new version and updates nothing, so one of two conflicting actions fails and no update
     is lost."""
+    unknown = values.keys() - _columns(table)
+    if unknown:  # the cached statement takes its SET clause from the keys: a typo must not vanish
+        raise ValueError(f"{table.name} has no column {', '.join(sorted(unknown))}")
     result = await session.execute(
         _versioned(table), {**values, "version": version + 1, "row_id": row_id, "read_version": version}
     )
     if result.rowcount != 1:
         raise AppError(VERSION_CONFLICT, {"id": row_id, "version": version})
     return version + 1
+
+
+@cache
+def _columns(table: Table) -> frozenset[str]:
+    return frozenset(table.c.keys())
 
 
 @cache

@@ -19,6 +19,8 @@ from vanthu_routing.repos.directory import DirectoryRepo
 from vanthu_routing.repository import notifications
 from vanthu_runtime.uow import Tx
 
+_INSERT = insert(notifications)  # built once: every routing action stores notifications
+
 
 @dataclass(frozen=True)
 class Message:
@@ -110,5 +112,5 @@ class Notifier:
                 )
         await tx.publish_many(envelopes)
         if rows:
-            await tx.session.execute(insert(notifications), rows)
+            await tx.session.execute(_INSERT, rows)
         return ids
