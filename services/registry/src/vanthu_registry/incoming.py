@@ -20,7 +20,7 @@ from vanthu_registry import documents as docs
 from vanthu_registry.caller import Caller
 from vanthu_registry.domain.documents import Direction, DocState, IllegalTransition, move
 from vanthu_registry.domain.metadata import URGENCY_PRIORITY, DocumentMetadata
-from vanthu_registry.registers import Register, RegisterService, number_document, number_documents
+from vanthu_registry.registers import Register, RegisterService, number_documents
 from vanthu_registry.storage import FileStorage, StoredFile
 from vanthu_registry.tables import documents
 from vanthu_registry.validation import checked
@@ -149,13 +149,7 @@ class IncomingService:
                 DocState.REGISTERED.value, registered_at,
             )  # fmt: skip
             for receipt, number in zip(group, numbers, strict=True):
-                receipt.doc.update(
-                    state=DocState.REGISTERED.value,
-                    register_id=register_id,
-                    register_year=register.year,
-                    number=number,
-                    registered_at=registered_at,
-                )
+                _mark_registered(receipt.doc, register_id, register.year, number, registered_at)
         await tx.publish_many(
             [self._registered_event(r.caller, r.doc, r.stored_files) for r in numbered],
             [r.context for r in numbered],
@@ -170,16 +164,10 @@ class IncomingService:
     ) -> None:
         """Take the số đến and publish `document.registered`: the last statements of the transaction."""
         registered_at = docs.now()
-        number = await number_document(
-            tx.session, register_id, year, doc["id"], DocState.REGISTERED.value, registered_at
+        [number] = await number_documents(
+            tx.session, register_id, year, [doc["id"]], DocState.REGISTERED.value, registered_at
         )
-        doc.update(
-            state=DocState.REGISTERED.value,
-            register_id=register_id,
-            register_year=year,
-            number=number,
-            registered_at=registered_at,
-        )
+        _mark_registered(doc, register_id, year, number, registered_at)
         await tx.publish(self._registered_event(caller, doc, files))
 
     @staticmethod
@@ -403,3 +391,16 @@ class _Receipt(Work):
             {"channel": doc["channel"], "register": self.register.id if self.register else None,
              "duplicate_of": doc["duplicate_of"]},
         )  # fmt: skip
+
+
+def _mark_registered(
+    doc: docs.Doc, register_id: str, year: int, number: int, registered_at: datetime
+) -> None:
+    """The row as numbering left it (what the event and the answer are built from)."""
+    doc.update(
+        state=DocState.REGISTERED.value,
+        register_id=register_id,
+        register_year=year,
+        number=number,
+        registered_at=registered_at,
+    )

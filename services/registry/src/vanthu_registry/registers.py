@@ -143,44 +143,11 @@ async def take_number(session: AsyncSession, register_id: str) -> int:
     return int(result.scalar_one())
 
 
-_NUMBER_DOCUMENT_PG = text(
-    """
-    WITH n AS (
-        UPDATE registers SET last_number = last_number + 1 WHERE id = :register_id RETURNING last_number
-    ), d AS (
-        UPDATE documents
-        SET number = (SELECT last_number FROM n), state = :state, register_id = :register_id,
-            register_year = :year, registered_at = :registered_at
-        WHERE id = :document_id
-        RETURNING number
-    ), s AS (
-        UPDATE document_search
-        SET body = body || ' ' || (SELECT number FROM d)::text || ' ' || lpad((SELECT number FROM d)::text, 2, '0')
-        WHERE document_id = :document_id
-        RETURNING 1
-    )
-    SELECT number FROM d
-    """
-)
-
-
-async def number_document(
+async def _number_one_portably(
     session: AsyncSession, register_id: str, year: int, document_id: str, state: str, registered_at: datetime
 ) -> int:
-    """Take the register's next number and write it on the document and its search entry.
-
-    The last step of a registration: from here to the commit the register row is locked,
-    so on PostgreSQL it is one statement (one round trip) instead of three.
-    """
-    params = {
-        "register_id": register_id,
-        "year": year,
-        "document_id": document_id,
-        "state": state,
-        "registered_at": registered_at,
-    }
-    if session.bind.dialect.name == "postgresql":
-        return int((await session.execute(_NUMBER_DOCUMENT_PG, params)).scalar_one())
+    """Take the register's next number and write it on the document and its search entries, in
+    statements any database runs (SQLite: its FTS5 table too)."""
     from vanthu_registry.tables import document_search, documents
 
     number = await take_number(session, register_id)
@@ -241,14 +208,15 @@ async def number_documents(
     state: str,
     registered_at: datetime,
 ) -> list[int]:
-    """Consecutive numbers for several documents of one register, in the order given.
+    """Consecutive numbers for documents of one register, in the order given: the last step of
+    a registration (from here to the commit the register row is locked).
 
-    A group commit's numbering: on PostgreSQL one statement takes the whole range and writes
-    it on the documents and their search entries, so the register row is locked for one
-    round trip and the commit, whatever the group's size."""
-    if len(document_ids) == 1 or session.bind.dialect.name != "postgresql":
+    On PostgreSQL one statement takes the whole range and writes it on the documents and their
+    search entries, so the register row is locked for one round trip and the commit, whatever
+    the group's size."""
+    if session.bind.dialect.name != "postgresql":
         return [
-            await number_document(session, register_id, year, document_id, state, registered_at)
+            await _number_one_portably(session, register_id, year, document_id, state, registered_at)
             for document_id in document_ids
         ]
     rows = (
