@@ -31,6 +31,8 @@ class Interop:
 
     async def aclose(self) -> None:
         await self.ctx.shared.aclose()  # after the transaction in flight commits
+        if self.poller is not None:
+            await self.poller.aclose()
         if self.axis is not None:
             await self.axis.aclose()
         if self.poller is not None and self.poller.axis is not self.axis:

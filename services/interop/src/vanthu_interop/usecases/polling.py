@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import logging
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,8 @@ from vanthu_interop.repository import axis_packets, insert_many_once, insert_onc
 from vanthu_interop.usecases.context import Context
 from vanthu_interop.usecases.receiving import Imported, Receiving
 from vanthu_runtime.errors import AppError
+from vanthu_runtime.groupcommit import GroupCommit, Work
+from vanthu_runtime.uow import Tx
 
 log = logging.getLogger("vanthu.interop.poller")
 # Packets imported in one transaction. A round lists everything waiting, which can be thousands
@@ -72,12 +75,41 @@ class _Ready:
     packet_sha256: str | None = None
 
 
+class _Import(Work):
+    """One downloaded packet's import, a unit of the imports' group commit."""
+
+    def __init__(self, receiving: Receiving, item: _Ready) -> None:
+        self.receiving = receiving
+        self.item = item
+        self.imported: Imported | None = None
+
+    async def apply(self, tx: Tx) -> None:
+        item = self.item
+        if isinstance(item.incoming, IncomingStatus):
+            self.imported = await self.receiving.import_status(tx, item.incoming, channel=Channel.AXIS)
+        else:
+            self.imported = await self.receiving.import_document(
+                tx,
+                item.incoming,
+                channel=Channel.AXIS,
+                files=item.files,
+                axis_doc_id=item.entry.doc_id,
+                packet_sha256=item.packet_sha256,
+            )
+
+
 class AxisPoller:
     def __init__(self, ctx: Context, axis: AxisClient) -> None:
         self.ctx = ctx
         self.axis = axis
         self.receiving = Receiving(ctx)
         self._wake = asyncio.Event()
+        # Without savepoints: an import rarely fails, and then every packet of its batch is
+        # imported alone; the batch step writes the docId rows of the packets imported.
+        self._imports: GroupCommit[_Import] = GroupCommit(
+            ctx.uow, self._remember_packets, max_batch=IMPORT_BATCH, savepoints=False,
+            name="interop-axis-imports",
+        )  # fmt: skip
 
     def wake(self) -> None:
         self._wake.set()
@@ -203,71 +235,51 @@ class AxisPoller:
         return _Ready(entry, incoming, files, packet_sha256)
 
     async def _import_all(self, ready: list[_Ready], report: PollReport) -> list[tuple[str, str, list[str]]]:
-        """Import the round's packets in one transaction per IMPORT_BATCH; alone after a failure."""
+        """Import the round's packets, IMPORT_BATCH to a transaction (runtime group commit: if
+        one fails, each is imported alone). Queued in the order the axis listed them."""
+        works = [_Import(self.receiving, item) for item in ready]
+        outcomes = await asyncio.gather(
+            *(self._imports.enqueue(work) for work in works), return_exceptions=True
+        )
         to_ack: list[tuple[str, str, list[str]]] = []
-        for start in range(0, len(ready), IMPORT_BATCH):
-            batch = ready[start : start + IMPORT_BATCH]
-            try:
-                done = await self._import_batch(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                done = []
-                if len(batch) == 1:
-                    _import_failed(batch[0], exc, report)
-                else:
-                    log.warning("importing %d axis packets together failed (%r); one by one", len(batch), exc)
-                    for item in batch:
-                        try:
-                            done += await self._import_batch([item])
-                        except asyncio.CancelledError:
-                            raise
-                        except Exception as alone:
-                            _import_failed(item, alone, report)
-            for item, imported in done:
-                outcome = _outcome(imported)
-                if outcome == "imported":
-                    report.imported += 1
-                else:
-                    report.duplicates += 1
-                to_ack.append((item.entry.doc_id, outcome, imported.event_ids))
+        for work, outcome in zip(works, outcomes, strict=True):
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            if isinstance(outcome, BaseException):
+                _import_failed(work.item, outcome, report)
+                continue
+            assert work.imported is not None
+            outcome_name = _outcome(work.imported)
+            if outcome_name == "imported":
+                report.imported += 1
+            else:
+                report.duplicates += 1
+            to_ack.append((work.item.entry.doc_id, outcome_name, work.imported.event_ids))
         return to_ack
 
-    async def _import_batch(self, batch: list[_Ready]) -> list[tuple[_Ready, Imported]]:
-        done: list[tuple[_Ready, Imported]] = []
-        async with self.ctx.uow.begin() as tx:
-            for item in batch:
-                if isinstance(item.incoming, IncomingStatus):
-                    imported = await self.receiving.import_status(tx, item.incoming, channel=Channel.AXIS)
-                else:
-                    imported = await self.receiving.import_document(
-                        tx,
-                        item.incoming,
-                        channel=Channel.AXIS,
-                        files=item.files,
-                        axis_doc_id=item.entry.doc_id,
-                        packet_sha256=item.packet_sha256,
-                    )
-                done.append((item, imported))
-            # The docIds, with what became of each, in the imports' transaction. A docId another
-            # replica recorded meanwhile is left as it is: its import here found every content
-            # key taken and wrote nothing.
-            await insert_many_once(
-                tx.session,
-                axis_packets,
-                [
-                    {
-                        "axis_doc_id": item.entry.doc_id,
-                        "message_type": item.entry.message_type,
-                        "outcome": _outcome(imported),
-                        "detail": "",
-                        "event_ids": imported.event_ids,
-                        "received_at": self.ctx.utcnow(),
-                    }
-                    for item, imported in done
-                ],
-            )
-        return done
+    async def _remember_packets(self, tx: Tx, works: Sequence[_Import]) -> None:
+        """The docIds, with what became of each, in the imports' transaction. A docId another
+        replica recorded meanwhile is left as it is: its import here found every content key
+        taken and wrote nothing."""
+        await insert_many_once(
+            tx.session,
+            axis_packets,
+            [
+                {
+                    "axis_doc_id": work.item.entry.doc_id,
+                    "message_type": work.item.entry.message_type,
+                    "outcome": _outcome(work.imported),
+                    "detail": "",
+                    "event_ids": work.imported.event_ids,
+                    "received_at": self.ctx.utcnow(),
+                }
+                for work in works
+                if work.imported is not None
+            ],
+        )
+
+    async def aclose(self) -> None:
+        await self._imports.aclose()
 
     async def _remember_refusal(self, entry: ReceivedEntry, detail: str) -> None:
         async with self.ctx.uow.begin() as tx:
