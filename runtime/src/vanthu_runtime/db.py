@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from vanthu_runtime import sqlite_loop
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -31,6 +35,14 @@ NAMING_CONVENTION = {
 # have sat idle longer than this by the time the server answers again, so they are pinged.
 PING_AFTER_IDLE_S = 2.0
 
+# How long a SQLite transaction waits for the write lock before "database is locked".
+SQLITE_LOCK_TIMEOUT_S = 30.0
+
+# "loop": SQLite called on the event loop's thread (`vanthu_runtime.sqlite_loop`); "thread":
+# aiosqlite's thread per connection, which keeps a long statement off the loop at ~0.8 ms of CPU
+# per statement.
+SqliteDriver = Literal["loop", "thread"]
+
 
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
@@ -44,7 +56,9 @@ def is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, sqlite_driver: SqliteDriver = "loop"
+) -> AsyncEngine:
     """Build the engine; for SQLite also switch on WAL and writer-first transactions.
 
     SQLite lets one writer in at a time. A deferred transaction that reads and then
@@ -55,14 +69,22 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     """
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
-        kwargs["connect_args"] = {"timeout": 30}
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             kwargs["poolclass"] = NullPool
+        if sqlite_driver == "loop":
+            [database], connect_args = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+            kwargs["async_creator"] = sqlite_loop.creator(
+                database, queue=sqlite_loop.WriteQueue(), timeout_s=SQLITE_LOCK_TIMEOUT_S, **connect_args
+            )
+        else:
+            kwargs["connect_args"] = {"timeout": SQLITE_LOCK_TIMEOUT_S}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
-        _configure_sqlite(engine)
+        # On the loop, SQLite must not sleep in its busy handler: sqlite_loop waits instead.
+        busy_timeout_ms = 0 if sqlite_driver == "loop" else int(SQLITE_LOCK_TIMEOUT_S * 1000)
+        _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms)
     else:
         _ping_when_idle(engine)
     return engine
@@ -93,7 +115,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise InvalidatePoolError(str(exc)) from exc
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to the "begin" hook below (pysqlite's own is buggy).
@@ -102,7 +124,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -113,9 +135,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """Engine plus session factory; built in the service's lifespan, disposed at shutdown."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, echo: bool = False, sqlite_driver: SqliteDriver = "loop"
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size, echo=echo)
+        self.engine = create_engine(url, pool_size=pool_size, echo=echo, sqlite_driver=sqlite_driver)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -115,7 +115,7 @@ class ServiceRuntime:
             _ensure_sqlite_dir(s.database_url)
         if s.auto_migrate and self.migrations_dir is not None:
             await upgrade(self.migrations_dir, s.database_url)
-        self.db = Database(s.database_url, pool_size=s.database_pool_size)
+        self.db = Database(s.database_url, pool_size=s.database_pool_size, sqlite_driver=s.sqlite_driver)
         self.outbox = Outbox(
             self.metadata.tables["outbox"]
             if "outbox" in self.metadata.tables
