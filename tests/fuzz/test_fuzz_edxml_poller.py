@@ -101,9 +101,11 @@ async def rig(tmp_path: Path, postgres_dsn: str) -> AsyncIterator[Rig]:
     await Directory(ctx).seed([OwnAgency(code=HOSTED, name="UBND tỉnh Nghệ An")])
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_sim_app(state)), base_url="http://axis")
     axis = AxisClient(AxisConnection("http://axis", *US), http=http)
+    poller = AxisPoller(ctx, axis)
     try:
-        yield Rig(state, AxisPoller(ctx, axis), db, settings)
+        yield Rig(state, poller, db, settings)
     finally:
+        await poller.aclose()
         await http.aclose()
         await db.dispose()
         database.stop()

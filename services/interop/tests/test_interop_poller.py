@@ -76,7 +76,9 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     ctx = Context(UnitOfWork(db, Outbox(outbox), Inbox(inbox)), settings, FileStorage(store))
     await Directory(ctx).seed([OwnAgency(code="000.00.00.H41", name="UBND tỉnh Nghệ An")])
     assert metadata.tables["receipts"] is receipts
-    yield Rig(state, AxisPoller(ctx, _client(state, US)), db, _client(state, SENDER), Directory(ctx))
+    rig = Rig(state, AxisPoller(ctx, _client(state, US)), db, _client(state, SENDER), Directory(ctx))
+    yield rig
+    await rig.poller.aclose()  # its import writer task, which would otherwise be destroyed pending
     await db.dispose()
 
 

@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 import aiohttp
 import httpx
+import yarl
 
 from vanthu_interop.axis.errors import AxisUnavailable
 
@@ -110,6 +111,7 @@ class AiohttpTransport(Transport):
         self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[str, tuple[yarl.URL | None, aiohttp.BasicAuth | None]] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, and again under another event loop (a CLI that runs asyncio.run
@@ -120,9 +122,26 @@ class AiohttpTransport(Transport):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(keepalive_timeout=self._keepalive_s),
                 timeout=self._timeout,
-                trust_env=True,
+                trust_env=False,  # see _proxy_for
             )
         return self._session
+
+    async def _proxy_for(self, url: str) -> tuple[yarl.URL | None, aiohttp.BasicAuth | None]:
+        """The proxy the environment names for this origin (HTTP(S)_PROXY, NO_PROXY), if any.
+
+        aiohttp's trust_env looks it up, and ~/.netrc, in a worker thread on every request: two
+        thread hops per axis call. The environment does not change while the process runs, so
+        the proxy is looked up once per origin; the axis is authenticated by its HMAC headers,
+        never by .netrc."""
+        origin = yarl.URL(url).origin()
+        key = str(origin)
+        if key not in self._proxies:
+            try:
+                found = await asyncio.to_thread(aiohttp.helpers.get_env_proxy_for_url, origin)
+            except LookupError:
+                found = (None, None)
+            self._proxies[key] = found
+        return self._proxies[key]
 
     @asynccontextmanager
     async def _exchange(
@@ -137,7 +156,10 @@ class AiohttpTransport(Transport):
         if upload is not None:
             data = aiohttp.FormData()
             data.add_field(upload.field, source, filename=upload.filename, content_type=upload.content_type)
-        async with self._client().post(url, headers=headers, data=data) as response:
+        proxy, proxy_auth = await self._proxy_for(url)
+        async with self._client().post(
+            url, headers=headers, data=data, proxy=proxy, proxy_auth=proxy_auth
+        ) as response:
 
             async def chunks() -> AsyncIterator[bytes]:
                 async for chunk in response.content.iter_chunked(CHUNK):
