@@ -16,7 +16,7 @@ so one bad request never fails its neighbours.
 
 Without savepoints (`savepoints=False`), for units that rarely fail and whose batch has no
 shared step, a unit's failure fails the batch and every unit is retried alone: two statements
-fewer per unit where statements are what a transaction costs (SQLite through aiosqlite).
+fewer per unit where statements are what a transaction costs (SQLite through SQLAlchemy's session).
 `SharedTransactions` is that mode for units given as functions of the transaction.
 """
 
