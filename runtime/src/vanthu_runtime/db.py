@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 
 from vanthu_runtime import sqlite_loop
+from vanthu_runtime.sqlite_loop import SqliteDriver
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -37,11 +38,6 @@ PING_AFTER_IDLE_S = 2.0
 
 # How long a SQLite transaction waits for the write lock before "database is locked".
 SQLITE_LOCK_TIMEOUT_S = 30.0
-
-# "loop": SQLite called on the event loop's thread (`vanthu_runtime.sqlite_loop`); "thread":
-# aiosqlite's thread per connection, which keeps a long statement off the loop at ~0.8 ms of CPU
-# per statement.
-SqliteDriver = Literal["loop", "thread"]
 
 
 def new_metadata() -> MetaData:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -19,6 +19,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from vanthu_runtime.sqlite_loop import SqliteDriver
 
 # Values that are fine on a laptop and fatal in production.
 DEV_SECRET_MARKERS = ("changeme", "dev-", "development", "minioadmin", "secret")
@@ -52,7 +54,7 @@ class ServiceSettings(BaseSettings):
     # Storage of rows
     database_url: str = "sqlite+aiosqlite:///./var/service.db"
     database_pool_size: int = 10
-    sqlite_driver: Literal["loop", "thread"] = Field(
+    sqlite_driver: SqliteDriver = Field(
         "loop",
         description="SQLite only: 'loop' calls SQLite on the event loop's thread (a few times less CPU per "
         "statement); 'thread' uses aiosqlite, which keeps a long statement off the loop",

@@ -18,12 +18,18 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from vanthu_contracts.errors import INTEGRITY, OBJECT_MISSING, PAYLOAD_TOO_LARGE, UNAVAILABLE
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.objectstore.port import ObjectStore, PutSource, StoredObject, check_sha256
-from vanthu_runtime.objectstore.streams import VerifyingReader, receive, verified_chunks
+from vanthu_runtime.objectstore.streams import (
+    Received,
+    VerifyingReader,
+    receive,
+    receive_file,
+    verified_chunks,
+)
 from vanthu_runtime.objectstore.url_signing import UrlSigner
 
 DOWNLOAD_PREFIX = "/objects"
@@ -62,6 +68,12 @@ class LocalObjectStore(ObjectStore):
             if max_bytes is not None and len(source) > max_bytes:
                 raise AppError(PAYLOAD_TOO_LARGE, details={"limit": max_bytes})
             return await asyncio.to_thread(self._put_bytes, source, content_type or DEFAULT_CONTENT_TYPE)
+        if hasattr(source, "read") and not hasattr(source, "__aiter__"):
+            # A binary file: copied, hashed, committed in one trip to a worker thread, as bytes are.
+            file: BinaryIO = source  # type: ignore[assignment]
+            return await asyncio.to_thread(
+                self._put_file, file, content_type or DEFAULT_CONTENT_TYPE, max_bytes
+            )
         incoming = await asyncio.to_thread(self._incoming_file)
         try:
             received = await receive(source, incoming, max_bytes=max_bytes)
@@ -70,10 +82,7 @@ class LocalObjectStore(ObjectStore):
             )
         finally:
             await asyncio.to_thread(_discard, incoming)
-        stored = await self.stat(received.sha256)
-        if stored is None:  # deleted by someone else in between; report what we wrote
-            return StoredObject(received.sha256, received.size, content_type, created)
-        return StoredObject(stored.sha256, stored.size, stored.content_type, created)
+        return await asyncio.to_thread(self._stored, received, content_type, created)
 
     async def get(self, sha256: str) -> bytes:
         # Read and verified in one trip to a worker thread, not a trip per chunk.
@@ -125,9 +134,10 @@ class LocalObjectStore(ObjectStore):
 
     def _put_bytes(self, data: bytes | bytearray | memoryview, content_type: str) -> StoredObject:
         sha256 = hashlib.sha256(data).hexdigest()
-        final = self.path_for(sha256)
         created = False
-        if not final.is_file():  # the same bytes are stored once: a repeated put writes nothing
+        if not self.path_for(
+            sha256
+        ).is_file():  # the same bytes are stored once: a repeated put writes nothing
             incoming = self._incoming_file()
             try:
                 incoming.write(data)
@@ -135,9 +145,21 @@ class LocalObjectStore(ObjectStore):
                 created = self._commit(incoming, sha256, content_type)
             finally:
                 _discard(incoming)
-        stored = self._stat(final)
+        return self._stored(Received(sha256, len(data)), content_type, created)
+
+    def _put_file(self, source: BinaryIO, content_type: str, max_bytes: int | None) -> StoredObject:
+        incoming = self._incoming_file()
+        try:
+            received = receive_file(source, incoming, max_bytes=max_bytes)
+            created = self._commit(incoming, received.sha256, content_type)
+        finally:
+            _discard(incoming)
+        return self._stored(received, content_type, created)
+
+    def _stored(self, received: Received, content_type: str, created: bool) -> StoredObject:
+        stored = self._stat(self.path_for(received.sha256))
         if stored is None:  # deleted by someone else in between; report what we wrote
-            return StoredObject(sha256, len(data), content_type, created)
+            return StoredObject(received.sha256, received.size, content_type, created)
         return StoredObject(stored.sha256, stored.size, stored.content_type, created)
 
     def _read_verified(self, path: Path, sha256: str) -> bytes:

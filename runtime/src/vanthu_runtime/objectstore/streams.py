@@ -57,6 +57,13 @@ class _DigestingWriter:
         return Received(sha256=self._digest.hexdigest(), size=self.size)
 
 
+def receive_file(source: BinaryIO, sink: BinaryIO, *, max_bytes: int | None) -> Received:
+    """`receive` for a binary file, blocking: the whole copy in one trip to a worker thread."""
+    writer = _DigestingWriter(sink, max_bytes)
+    writer.copy_file(source)
+    return writer.result()
+
+
 async def receive(source: PutSource, sink: BinaryIO, *, max_bytes: int | None) -> Received:
     """Copy `source` into `sink`, hashing as it goes; never holds more than a chunk or two.
 
@@ -70,7 +77,7 @@ async def receive(source: PutSource, sink: BinaryIO, *, max_bytes: int | None) -
     elif hasattr(source, "__aiter__"):
         await _receive_async(source, writer)  # type: ignore[arg-type]
     elif hasattr(source, "read"):
-        await asyncio.to_thread(writer.copy_file, source)  # type: ignore[arg-type]
+        return await asyncio.to_thread(receive_file, source, sink, max_bytes=max_bytes)  # type: ignore[arg-type]
     else:
         raise TypeError(f"cannot store a {type(source).__name__}; give bytes, a binary file or chunks")
     return await asyncio.to_thread(writer.result)

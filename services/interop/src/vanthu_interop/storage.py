@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from vanthu_contracts.events.registry import FileRef
@@ -19,11 +18,6 @@ class FileStorage:
         self.store = store
 
     async def put_file(self, path: Path, content_type: str) -> str:
-        """Store a file; a small one is read whole and stored from memory (two worker-thread trips
-        instead of about a dozen for streaming it), a large one is streamed."""
-        small = await asyncio.to_thread(_read_if_small, path)
-        if small is not None:
-            return (await self.store.put(small, content_type=content_type)).sha256
         with path.open("rb") as source:
             stored = await self.store.put(source, content_type=content_type)
         return stored.sha256
@@ -76,10 +70,3 @@ class FileStorage:
                 await asyncio.to_thread(sink.write, chunk)
         finally:
             await asyncio.to_thread(sink.close)
-
-
-def _read_if_small(path: Path) -> bytes | None:
-    with path.open("rb") as source:
-        if os.fstat(source.fileno()).st_size > READ_WHOLE_BYTES:
-            return None
-        return source.read()
