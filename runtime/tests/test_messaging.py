@@ -10,7 +10,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text, update
 
 from vanthu_contracts.envelope import Envelope
 from vanthu_contracts.streams import DEAD_LETTER_STREAM, ConsumerSpec, Retention, StreamSpec
@@ -189,6 +189,50 @@ async def test_relay_run_loop_is_woken_by_commits(h: Harness) -> None:
             await asyncio.sleep(0.05)
         assert (await h.js.stream_info(h.stream.name)).state.messages == 3
         assert h.relay.is_leader
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _advisory_lock_holders(db: Database) -> set[int]:
+    async with db.engine.connect() as conn:
+        # pg_locks is the whole cluster's: only this test's database counts.
+        rows = await conn.execute(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+        return {row[0] for row in rows}
+
+
+async def test_a_leader_that_lost_its_lock_connection_steps_down_and_takes_the_lock_again(h: Harness) -> None:
+    """The idle leader checks its lock connection (at most once a second, not per empty read): when
+    the connection is gone, so is the lock, and the relay must notice and take it again."""
+    if h.db.dialect != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    task = asyncio.create_task(h.relay.run())
+    try:
+        for _ in range(100):
+            holders = await _advisory_lock_holders(h.db)
+            if h.relay.is_leader and holders:
+                break
+            await asyncio.sleep(0.05)
+        [first] = holders
+        async with h.db.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first})
+        for _ in range(200):  # the next check (≤ 1 s), the retry pause (1 s), the new lock
+            holders = await _advisory_lock_holders(h.db)
+            if holders and first not in holders and h.relay.is_leader:
+                break
+            await asyncio.sleep(0.05)
+        assert holders and first not in holders and h.relay.is_leader
+        await h.write([1, 2])
+        for _ in range(100):
+            if (await h.js.stream_info(h.stream.name)).state.messages == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert (await h.js.stream_info(h.stream.name)).state.messages == 2
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

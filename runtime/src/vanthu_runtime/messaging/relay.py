@@ -28,6 +28,8 @@ from vanthu_runtime.db import Database
 from vanthu_runtime.messaging.outbox import Outbox
 
 log = logging.getLogger("vanthu.outbox")
+# How often an idle leader checks the connection that holds its advisory lock.
+LOCK_CHECK_INTERVAL_S = 1.0
 
 
 def _lock_key(service: str) -> int:
@@ -131,12 +133,16 @@ class OutboxRelay:
                 await self.flush()
 
     async def _loop(self, lock_conn: AsyncConnection | None) -> None:
+        checked = time.monotonic()
         while True:
             sent = await self.relay_once()
-            if lock_conn is not None and sent == 0:
-                # Cheap liveness check of the connection that holds the lock.
+            if lock_conn is not None and sent == 0 and time.monotonic() - checked >= LOCK_CHECK_INTERVAL_S:
+                # Cheap liveness check of the connection that holds the lock. Not after every
+                # empty read: a commit's wake-up often finds its rows already published, and a
+                # check per wake-up cost a busy worker a round trip per event.
                 await lock_conn.execute(text("SELECT 1"))
                 await lock_conn.commit()
+                checked = time.monotonic()
             await self._purge_if_due()
             if sent < self.batch_size:
                 await self.outbox.wait(self.poll_interval_s)

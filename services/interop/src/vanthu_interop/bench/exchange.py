@@ -102,7 +102,10 @@ async def _platform_rate(
                 Envelope[Any](type="registry.document.issued", source="registry", payload=issued)
             )
         js = a.jetstream()
-        pids = {"A": platforms.a.process.pid, "B": platforms.b.process.pid, "simulator": platforms.sim_pid}
+        pids = {"A": platforms.a.process.pid, "B": platforms.b.process.pid, "simulator": platforms.sim_pid,
+                "nats-server A": platforms.a.nats.pid, "nats-server B": platforms.b.nats.pid,
+                "the bench (publisher, subscribers)": os.getpid()}  # fmt: skip
+        pids = {name: pid for name, pid in pids.items() if pid is not None}  # a container has no local pid
         cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
         started = time.perf_counter()
         marks.clear()
