@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,23 @@ def test_a_built_document_packet_parses_back_identically(
             options.zip_attachments,
         ]
         assert parsed.packet.attachments[0].path.read_bytes() == attachment_files[0].read_bytes()
+
+
+@pytest.mark.parametrize("options", [BuildOptions(), BuildOptions(zip_attachments=False, cid_prefix=False)])
+def test_a_packet_built_from_bytes_in_memory_parses_back_like_one_built_from_files(
+    tmp_path: Path, attachment_files: list[Path], options: BuildOptions
+) -> None:
+    packet = from_json(EDOC_SPEC, attachment_files)
+    in_memory = replace(
+        packet,
+        attachments=[replace(a, path=None, data=f.read_bytes()) for a, f in zip(packet.attachments, attachment_files, strict=True)],
+    )  # fmt: skip
+    out = tmp_path / "out.edxml"
+    build_file(in_memory, out, options)
+    with parse(out) as parsed:
+        assert to_json(parsed.packet) == _expected(EDOC_SPEC, attachment_files)
+        for got, source in zip(parsed.packet.attachments, attachment_files, strict=True):
+            assert got.path.read_bytes() == source.read_bytes()
 
 
 def test_a_built_status_packet_parses_back_identically() -> None:

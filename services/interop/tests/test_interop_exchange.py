@@ -205,3 +205,33 @@ async def test_a_status_packet_whose_answer_was_lost_is_looked_up_not_sent_again
         assert len(statuses) == 2, statuses  # 01 and 03, each once
         assert (await control.get("/_sim/requests")).json()["getSentEdocList"] > before  # it looked first
         assert sent["payload"]["to"]["organ_id"] == A_PROVINCE
+
+
+async def test_a_document_whose_files_are_too_big_for_memory_is_built_through_files(
+    wired: dict[str, Any],
+) -> None:
+    """Files adding up to more than the in-memory limit are fetched to a working directory and the
+    packet is built to a file and streamed; both files still arrive intact and in order."""
+    from vanthu_interop.usecases.sending import IN_MEMORY_ATTACHMENTS
+
+    a, b, sim = wired["a"], wired["b"], wired["sim"]
+    async with httpx.AsyncClient(base_url=sim) as control:
+        assert (await control.put("/_sim/faults", json={})).status_code == 200
+    main_pdf = b"%PDF-1.7\n" + os.urandom(IN_MEMORY_ATTACHMENTS) + b"\n%%EOF\n"
+    annex_pdf = b"%PDF-1.7\n" + os.urandom(50_000) + b"\n%%EOF\n"
+    files = [
+        await _put_file(a.objects, main_pdf, "47-UBND-VP.pdf"),
+        await _put_file(a.objects, annex_pdf, "phu-luc.pdf"),
+    ]
+    document = issued(A_PROVINCE, 47, external=[(B_PROVINCE, "UBND tỉnh Sơn Lâm")], files=files)
+    await publish(a.nc, "registry.document.issued", document, source="registry", agency=A_PROVINCE)
+    [received] = await b.log.wait_for(
+        "interop.document.received", timeout=60, external_document_id=document.axis_document_id
+    )
+    got = received["payload"]["files"]
+    assert [(f["name"], f["sha256"]) for f in got] == [
+        ("47-UBND-VP.pdf", hashlib.sha256(main_pdf).hexdigest()),
+        ("phu-luc.pdf", hashlib.sha256(annex_pdf).hexdigest()),
+    ]
+    for f, data in zip(got, (main_pdf, annex_pdf), strict=True):
+        assert (b.objects / f["sha256"][:2] / f["sha256"][2:4] / f["sha256"]).read_bytes() == data

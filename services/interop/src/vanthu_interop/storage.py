@@ -39,6 +39,19 @@ class FileStorage:
             )
         return refs
 
+    async def read(self, refs: list[FileRef]) -> list[Attachment]:
+        """Stored files read whole into memory (each read verified), for building a small packet."""
+        return [
+            Attachment(
+                name=ref.name,
+                content_type=ref.content_type,
+                data=await self.store.get(ref.sha256),
+                size=ref.size,
+                sha256=ref.sha256,
+            )
+            for ref in refs
+        ]
+
     async def fetch(self, refs: list[FileRef], directory: Path) -> list[Attachment]:
         """Copy stored files to `directory` (verified) for building a packet.
 

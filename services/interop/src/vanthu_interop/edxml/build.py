@@ -187,10 +187,11 @@ def _business(xml: _Xml, business: Business) -> None:
 def _prepare_attachments(attachments: Iterable[Attachment], options: BuildOptions) -> list[Attachment]:
     ready = []
     for item in attachments:
-        if item.path is None:
+        content = item.content
+        if content is None:
             raise ValueError(f"attachment {item.name!r} has no file")
         content_id = item.content_id or str(uuid.uuid4())
-        with item.path.open("rb") as head_source:
+        with files.open_content(content) as head_source:
             head = head_source.read(8)
         content_type = files.normalize_content_type(item.content_type) or files.guess_content_type(
             item.name, head
@@ -317,14 +318,15 @@ def build_edoc(packet: EdocPacket, sink: BinaryIO, options: BuildOptions | None 
 
 
 def _encode_attachment(item: Attachment, out: _HashingSink, options: BuildOptions) -> None:
-    assert item.path is not None
+    content = item.content
+    assert content is not None
     if options.zip_attachments:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as wrapped:
-            files.zip_wrap(item.path, item.name, wrapped, compression=options.zip_compression)
+            files.zip_wrap(content, item.name, wrapped, compression=options.zip_compression)
             wrapped.seek(0)
             _base64_stream(wrapped, out)
     else:
-        with item.path.open("rb") as source:
+        with files.open_content(content) as source:
             _base64_stream(source, out)
 
 

@@ -7,6 +7,7 @@ the Attachment `application/zip`; receivers check the magic bytes, not the label
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import shutil
 import struct
@@ -131,31 +132,37 @@ def file_digest(path: Path) -> Digest:
     return Digest(digest.hexdigest(), size)
 
 
-def _compressible(path: Path) -> bool:
+def open_content(content: Path | bytes) -> BinaryIO:
+    """A binary reader over an attachment's content: its file, or its bytes in memory."""
+    return io.BytesIO(content) if isinstance(content, bytes) else content.open("rb")
+
+
+def _compressible(content: Path | bytes) -> bool:
     """Deflate only what shrinks: PDFs, DOCX and scans are already compressed.
 
     Deflating 20 MB of incompressible bytes costs far more than the transfer it saves.
     """
-    with path.open("rb") as source:
+    with open_content(content) as source:
         sample = source.read(256 * 1024)
     if not sample:
         return False
     return len(zlib.compress(sample, 1)) < 0.9 * len(sample)
 
 
-def zip_wrap(path: Path, name: str, sink: BinaryIO, *, compression: str = "auto") -> None:
-    """Write a ZIP with one entry `<uuid>.<ext of name>` holding the file (streamed)."""
+def zip_wrap(content: Path | bytes, name: str, sink: BinaryIO, *, compression: str = "auto") -> None:
+    """Write a ZIP with one entry `<uuid>.<ext of name>` holding the file (streamed) or bytes."""
     suffix = Path(name).suffix
     entry = f"{uuid.uuid4()}{suffix}"
-    if compression == "store" or (compression == "auto" and not _compressible(path)):
+    if compression == "store" or (compression == "auto" and not _compressible(content)):
         method = zipfile.ZIP_STORED
     else:
         method = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(sink, "w", compression=method, compresslevel=6 if method else None) as archive:
         info = zipfile.ZipInfo(entry)
         info.compress_type = method
-        info.file_size = path.stat().st_size  # lets zipfile choose ZIP64 up front when needed
-        with archive.open(info, "w") as target, path.open("rb") as source:
+        # The size up front lets zipfile choose ZIP64 when needed.
+        info.file_size = len(content) if isinstance(content, bytes) else content.stat().st_size
+        with archive.open(info, "w") as target, open_content(content) as source:
             shutil.copyfileobj(source, target, COPY_CHUNK)
 
 

@@ -94,8 +94,9 @@ class OtherInfo:
 
 @dataclass
 class Attachment:
-    """One file. For building, `path` is the file to embed; after parsing, `path` is a
-    temporary file holding the decoded (and unzipped) bytes, owned by the parse result."""
+    """One file. For building, `path` is the file to embed, or `data` its bytes (a small file
+    already in memory); after parsing, `path` is a temporary file holding the decoded (and
+    unzipped) bytes, owned by the parse result."""
 
     name: str
     content_type: str | None = None
@@ -105,6 +106,12 @@ class Attachment:
     size: int | None = None
     sha256: str | None = None
     zipped: bool | None = None  # after parsing: whether it arrived ZIP-wrapped
+    data: bytes | None = field(default=None, repr=False)  # for building, instead of `path`
+
+    @property
+    def content(self) -> Path | bytes | None:
+        """What to embed: the bytes when given, else the file."""
+        return self.data if self.data is not None else self.path
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from vanthu_contracts.envelope import new_event_id
 from vanthu_contracts.events import interop as contract
@@ -446,20 +446,19 @@ class Receiving:
         }
         if row is not None:
             await tx.session.execute(
-                update(recipient_status)
-                .where(recipient_status.c.document_id == document["document_id"])
-                .where(recipient_status.c.recipient_code == row["recipient_code"])
-                .values(**values)
+                _UPDATE_TRACKING,
+                {"_document_id": document["document_id"], "_recipient_code": row["recipient_code"], **values},
             )
         else:
             await tx.session.execute(
-                insert(recipient_status).values(
-                    document_id=document["document_id"],
-                    recipient_code=reporter,
-                    recipient_name=fit(status.reporter.get("organ_name"), 500),
-                    channel=channel.value,
+                _INSERT_TRACKING,
+                {
+                    "document_id": document["document_id"],
+                    "recipient_code": reporter,
+                    "recipient_name": fit(status.reporter.get("organ_name"), 500),
+                    "channel": channel.value,
                     **values,
-                )
+                },
             )
         result.event_ids.append(
             await publish(
@@ -507,15 +506,27 @@ class Receiving:
         if partner is not None:
             aliases |= {c for c in (partner["code"], partner["code102"], partner["old_code"]) if c}
         rows = await repo.session.execute(
-            select(recipient_status)
-            .where(recipient_status.c.document_id == document_id)
-            .where(recipient_status.c.recipient_code.in_(aliases))
-            # Statuses of one recipient are imported in parallel (01 and 03 often come in one poll):
-            # on PostgreSQL the second waits here and reads the first's history instead of losing it.
-            .with_for_update()
+            _TRACKING_ROW, {"document_id": document_id, "aliases": sorted(aliases)}
         )
         row = rows.mappings().first()
         return dict(row) if row is not None else None
+
+
+# A status's bookkeeping, built once and bound per status (see repository.py on why).
+_TRACKING_ROW = (
+    select(recipient_status)
+    .where(recipient_status.c.document_id == bindparam("document_id"))
+    .where(recipient_status.c.recipient_code.in_(bindparam("aliases", expanding=True)))
+    # Statuses of one recipient are imported in parallel (01 and 03 often come in one poll):
+    # on PostgreSQL the second waits here and reads the first's history instead of losing it.
+    .with_for_update()
+)
+_UPDATE_TRACKING = (
+    update(recipient_status)
+    .where(recipient_status.c.document_id == bindparam("_document_id"))
+    .where(recipient_status.c.recipient_code == bindparam("_recipient_code"))
+)
+_INSERT_TRACKING = insert(recipient_status)
 
 
 def _digest(*parts: object) -> str:

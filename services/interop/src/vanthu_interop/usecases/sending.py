@@ -11,12 +11,12 @@ that still slips through is dropped by the receiver's de-duplication.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from vanthu_interop.axis.client import AxisClient
 from vanthu_interop.domain import outgoing as out
 from vanthu_interop.domain.incoming import IncomingStatus, organ_dict
 from vanthu_interop.edxml import BuildOptions, build, build_file
-from vanthu_interop.edxml.model import EdocPacket, Organ, StatusPacket
+from vanthu_interop.edxml.model import Attachment, EdocPacket, Organ, StatusPacket
 from vanthu_interop.repository import Repository, deliveries
 from vanthu_interop.usecases.context import Context, publish
 from vanthu_interop.usecases.receiving import Receiving
@@ -35,7 +35,7 @@ from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx
 
 log = logging.getLogger("vanthu.interop.sending")
-# A document whose files add up to no more than this is built and uploaded from memory (the
+# A document whose files add up to no more than this is read, built and uploaded in memory (the
 # packet is about 4/3 of it, base64); a bigger one is built to a file and streamed from there.
 IN_MEMORY_ATTACHMENTS = 512 << 10
 
@@ -261,34 +261,40 @@ class Sending:
             )
         else:
             assert document is not None
-            workdir = self.ctx.workdir()
-            try:
-                packet = await self._edoc(delivery, document["facts"], sender, workdir)
-                attached = sum(a.size or 0 for a in packet.attachments)
-                built: bytes | Path
-                if attached <= IN_MEMORY_ATTACHMENTS:
-                    built, sha256 = await asyncio.to_thread(_built, packet, options)
-                else:
-                    built = workdir / "packet.edxml"
-                    sha256 = (await asyncio.to_thread(build_file, packet, built, options)).sha256
-                axis_doc_id = await self.axis.send_edoc(
-                    built,
-                    from_code=delivery["agency_code"],
-                    message_type="edoc",
-                    to_codes=[delivery["recipient_code"]],
-                    sha256=sha256,
-                )
-            finally:
-                shutil.rmtree(workdir, ignore_errors=True)
+            axis_doc_id = await self._send_edoc(delivery, document["facts"], sender, options)
         await self.shared.run(lambda tx: self._mark_sent(tx, delivery, axis_doc_id))
 
-    async def _edoc(
-        self, delivery: dict[str, Any], facts: dict[str, Any], sender: Organ, workdir: Path
-    ) -> EdocPacket:
+    async def _send_edoc(
+        self, delivery: dict[str, Any], facts: dict[str, Any], sender: Organ, options: BuildOptions
+    ) -> str:
+        """Build the document's packet and upload it: from memory when its files are small (the
+        usual letter: no working directory, no file written), else through files."""
+        assert self.axis is not None
         if self.ctx.files is None:
             raise AppError(contract.AXIS_UNAVAILABLE, {"reason": "no object store"})
-        files = [FileRef.model_validate(f) for f in facts.get("files") or []]
-        attachments = await self.ctx.files.fetch(files, workdir)
+        refs = [FileRef.model_validate(f) for f in facts.get("files") or []]
+        send = functools.partial(
+            self.axis.send_edoc,
+            from_code=delivery["agency_code"],
+            message_type="edoc",
+            to_codes=[delivery["recipient_code"]],
+        )
+        if all(ref.size is not None for ref in refs) and sum(ref.size or 0 for ref in refs) <= IN_MEMORY_ATTACHMENTS:
+            packet = self._edoc(delivery, facts, sender, await self.ctx.files.read(refs))
+            data, sha256 = await asyncio.to_thread(_built, packet, options)
+            return await send(data, sha256=sha256)
+        workdir = self.ctx.workdir()
+        try:
+            packet = self._edoc(delivery, facts, sender, await self.ctx.files.fetch(refs, workdir))
+            built = workdir / "packet.edxml"
+            sha256 = (await asyncio.to_thread(build_file, packet, built, options)).sha256
+            return await send(built, sha256=sha256)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _edoc(
+        self, delivery: dict[str, Any], facts: dict[str, Any], sender: Organ, attachments: list[Attachment]
+    ) -> EdocPacket:
         recipients = [*(facts.get("internal_recipients") or []), *(facts.get("external_recipients") or [])]
         organs = [
             Organ(organ_id=str(r.get("organ_id") or ""), organ_name=str(r.get("organ_name") or ""))
