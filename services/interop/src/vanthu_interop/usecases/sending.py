@@ -279,7 +279,10 @@ class Sending:
             message_type="edoc",
             to_codes=[delivery["recipient_code"]],
         )
-        if all(ref.size is not None for ref in refs) and sum(ref.size or 0 for ref in refs) <= IN_MEMORY_ATTACHMENTS:
+        if (
+            all(ref.size is not None for ref in refs)
+            and sum(ref.size or 0 for ref in refs) <= IN_MEMORY_ATTACHMENTS
+        ):
             packet = self._edoc(delivery, facts, sender, await self.ctx.files.read(refs))
             data, sha256 = await asyncio.to_thread(_built, packet, options)
             return await send(data, sha256=sha256)
