@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,9 +11,10 @@ from typing import Any
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import await_
 
 from vanthu_runtime import sqlite_loop
 from vanthu_runtime.sqlite_loop import SqliteDriver
@@ -125,7 +127,16 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if not isinstance(driver, sqlite_loop.Connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        # Straight to the driver: through SQLAlchemy's statement machinery (execution context,
+        # cursor, result) a BEGIN cost as much CPU as a query. Errors are wrapped as that would.
+        try:
+            await_(driver.begin_immediate())
+        except sqlite3.Error as error:
+            raise DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error) from error
 
 
 class Database:

@@ -120,6 +120,10 @@ class Connection:
             self._conn.close()
         self._release()
 
+    async def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, as `run` does it for a cursor's statement (db.py's begin hook calls it)."""
+        await self.run("BEGIN IMMEDIATE", lambda: self._conn.execute("BEGIN IMMEDIATE"))
+
     async def run(self, sql: str, call: Callable[[], T]) -> T:
         """Run one statement: a BEGIN first waits for this engine's turn, and for other processes'."""
         if self._held is None and not self._conn.in_transaction and _BEGIN.match(sql):

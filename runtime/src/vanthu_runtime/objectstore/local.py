@@ -157,6 +157,8 @@ class LocalObjectStore(ObjectStore):
         return self._stored(received, content_type, created)
 
     def _stored(self, received: Received, content_type: str, created: bool) -> StoredObject:
+        if created:  # just written: nothing to read back
+            return StoredObject(received.sha256, received.size, content_type, created)
         stored = self._stat(self.path_for(received.sha256))
         if stored is None:  # deleted by someone else in between; report what we wrote
             return StoredObject(received.sha256, received.size, content_type, created)
