@@ -150,6 +150,43 @@ async def test_a_failing_request_fails_alone_and_consumes_no_number(uow: tuple[U
     assert sorted(n for n in numbered.values() if n is not None) == list(range(1, 10))
 
 
+class Announce(Work):
+    """Publishes an event, then (when told to) fails after it."""
+
+    def __init__(self, name: str, *, fail: bool = False) -> None:
+        self.name = name
+        self.fail = fail
+
+    async def apply(self, tx: Tx) -> None:
+        await tx.publish(
+            Envelope(
+                type="registry.row.numbered", source="registry", payload=Numbered(name=self.name, number=0)
+            )
+        )
+        if self.fail:
+            raise ValueError(f"{self.name} is refused")
+
+
+async def test_events_of_a_request_rolled_back_to_its_savepoint_are_not_written(
+    uow: tuple[UnitOfWork, Tables],
+) -> None:
+    """Events are written together just before the commit: those of a request that failed in
+    its own savepoint must be forgotten with it, and its neighbours' kept."""
+    u, t = uow
+    group: GroupCommit[Announce] = GroupCommit(u, max_batch=64)
+    works = [Announce(f"e{i}", fail=(i in (2, 5))) for i in range(8)]
+    results = await asyncio.gather(*(group.submit(w) for w in works), return_exceptions=True)
+    await group.aclose()
+    assert [isinstance(r, ValueError) for r in results] == [i in (2, 5) for i in range(8)]
+    assert group.batches < 8, "the requests must have shared a batch for this to test savepoints"
+    async with u.read() as session:
+        written = [
+            Envelope[Numbered].model_validate_json(data).payload.name
+            for (data,) in await session.execute(select(t.outbox.c.data))
+        ]
+    assert sorted(written) == [f"e{i}" for i in range(8) if i not in (2, 5)]
+
+
 async def test_a_failed_batch_step_is_retried_request_by_request(uow: tuple[UnitOfWork, Tables]) -> None:
     u, t = uow
     # The batch step refuses any batch holding "bad": the first (shared) batch fails as a whole,

@@ -169,10 +169,12 @@ class GroupCommit(Generic[W]):
                     await work._apply_in_context(tx)
                     applied.append((work, future))
                     continue
+                mark = tx.events_mark()
                 try:
                     async with tx.session.begin_nested():
                         await work._apply_in_context(tx)
                 except Exception as error:
+                    tx.forget_events_since(mark)  # rolled back with its savepoint
                     refused.append((future, error))
                     continue
                 applied.append((work, future))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import Context
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,16 +23,32 @@ class Tx:
         self._outbox = outbox
         self._inbox = inbox
         self.published = 0
+        # Outbox rows, built as events are published and written together just before the
+        # commit: one INSERT per transaction (and per group commit's batch), not one per event.
+        self._events: list[dict[str, Any]] = []
 
     async def publish(self, envelope: Envelope, *, subject: str | None = None) -> None:
         """Queue an event (or a job, with its subject); it leaves only if the transaction commits."""
-        await self._outbox.add(self.session, envelope, subject=subject)
+        self._events.append(self._outbox.row(envelope, subject))
         self.published += 1
 
     async def publish_many(self, envelopes: list[Envelope], contexts: list[Context] | None = None) -> None:
-        """Queue several events in one statement; `contexts`: the context each was caused in."""
-        await self._outbox.add_many(self.session, envelopes, contexts)
+        """Queue several events; `contexts`: the context each was caused in."""
+        self._events += self._outbox.rows(envelopes, contexts)
         self.published += len(envelopes)
+
+    def events_mark(self) -> int:
+        """Where the events queued so far end: a savepoint's rollback forgets what came after."""
+        return len(self._events)
+
+    def forget_events_since(self, mark: int) -> None:
+        self.published -= len(self._events) - mark
+        del self._events[mark:]
+
+    async def write_events(self) -> None:
+        """Write the queued events (done before the commit; a use case need not call it)."""
+        events, self._events = self._events, []
+        await self._outbox.insert(self.session, events)
 
     async def claim(self, consumer: str, event_id: object) -> bool:
         """Record that `consumer` applies `event_id` now; False if it already did."""
@@ -50,6 +67,7 @@ class UnitOfWork:
             async with session.begin():
                 tx = Tx(session, self.outbox, self.inbox)
                 yield tx
+                await tx.write_events()
             if tx.published:
                 self.outbox.wake()
 

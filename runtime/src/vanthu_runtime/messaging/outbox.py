@@ -38,29 +38,30 @@ class Outbox:
         subject: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Queue one message inside the caller's transaction.
+        """Queue one message inside the caller's transaction, written at once.
 
         Events go to the subject their type names; jobs pass their subject. The
         current trace context is saved with the row, so the consumer's span joins
         the trace of the request that caused the event, not the relay's.
         """
-        await session.execute(self._insert, self._row(envelope, subject, headers))
+        await self.insert(session, [self.row(envelope, subject, headers)])
 
-    async def add_many(
-        self, session: AsyncSession, envelopes: list[Envelope], contexts: list[Context] | None = None
-    ) -> None:
-        """Queue several events in one statement (a group commit's batch).
-
-        `contexts[i]` is the context (trace) event i was caused in, when that is not this one."""
-        if not envelopes:
-            return
+    def rows(self, envelopes: list[Envelope], contexts: list[Context] | None = None) -> list[dict[str, Any]]:
+        """Rows of several events; `contexts[i]` is the context (trace) event i was caused in,
+        when that is not this one."""
         if contexts is None:
-            rows = [self._row(e, None, None) for e in envelopes]
-        else:
-            rows = [c.run(self._row, e, None, None) for e, c in zip(envelopes, contexts, strict=True)]
-        await session.execute(self._insert, rows)
+            return [self.row(e) for e in envelopes]
+        return [c.run(self.row, e) for e, c in zip(envelopes, contexts, strict=True)]
 
-    def _row(self, envelope: Envelope, subject: str | None, headers: dict[str, str] | None) -> dict[str, Any]:
+    async def insert(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        """Write rows made by `row`/`rows` in the caller's transaction: one statement for all."""
+        if rows:
+            await session.execute(self._insert, rows)
+
+    def row(
+        self, envelope: Envelope, subject: str | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The outbox row of one message, with the trace context of this moment."""
         from opentelemetry.trace import SpanKind
 
         from vanthu_runtime.telemetry import inject_headers
