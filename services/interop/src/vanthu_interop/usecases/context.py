@@ -27,6 +27,10 @@ HOSTED_CACHE_S = 5.0
 # document and every status looks a code up in it. A sync in this process forgets the cache.
 PARTNER_CACHE_S = 5.0
 _PARTNER_CACHE_MAX = 10_000
+# A packet up to this size (a status, a letter with a small scan) is built or read where it is
+# awaited: a worker-thread trip costs about 0.2 ms of CPU, more than the work; a bigger one goes
+# to a worker thread, so the event loop never waits long.
+INLINE_BYTES = 64 << 10
 
 
 @dataclass

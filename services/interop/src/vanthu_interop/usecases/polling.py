@@ -42,7 +42,7 @@ from vanthu_interop.domain.incoming import (
 )
 from vanthu_interop.edxml import EdocPacket, ParsedPacket, ParseLimits, StatusPacket, parse
 from vanthu_interop.repository import axis_packets, insert_many_once, insert_once, outbox
-from vanthu_interop.usecases.context import Context
+from vanthu_interop.usecases.context import INLINE_BYTES, Context
 from vanthu_interop.usecases.receiving import Imported, Receiving
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.groupcommit import GroupCommit, Work
@@ -207,9 +207,12 @@ class AxisPoller:
         self, entry: ReceivedEntry, path: Path, report: PollReport, workdir: Path
     ) -> _Ready | tuple[str, str, list[str]] | None:
         try:
-            parsed, incoming = await asyncio.to_thread(
-                read_packet, path, self.ctx.settings.max_packet_bytes, workdir
-            )
+            if _small(path):
+                parsed, incoming = read_packet(path, self.ctx.settings.max_packet_bytes, workdir)
+            else:
+                parsed, incoming = await asyncio.to_thread(
+                    read_packet, path, self.ctx.settings.max_packet_bytes, workdir
+                )
         except AppError as exc:
             detail = f"{exc.code}: {exc.details.get('reason', '')}"
             log.warning("axis packet %s refused: %s", entry.doc_id, detail)
@@ -372,6 +375,11 @@ def read_packet(
         parsed.close()
         raise
     return parsed, incoming
+
+
+def _small(path: Path) -> bool:
+    """Whether a downloaded packet is small enough to read on the event loop (costs one stat)."""
+    return path.stat().st_size <= INLINE_BYTES
 
 
 def _import_failed(item: _Ready, exc: Exception, report: PollReport) -> None:

@@ -29,7 +29,7 @@ from vanthu_interop.domain.incoming import IncomingStatus, organ_dict
 from vanthu_interop.edxml import BuildOptions, build, build_file
 from vanthu_interop.edxml.model import Attachment, EdocPacket, Organ, StatusPacket
 from vanthu_interop.repository import Repository, deliveries
-from vanthu_interop.usecases.context import Context, publish
+from vanthu_interop.usecases.context import INLINE_BYTES, Context, publish
 from vanthu_interop.usecases.receiving import Receiving
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx
@@ -284,7 +284,10 @@ class Sending:
             and sum(ref.size or 0 for ref in refs) <= IN_MEMORY_ATTACHMENTS
         ):
             packet = self._edoc(delivery, facts, sender, await self.ctx.files.read(refs))
-            data, sha256 = await asyncio.to_thread(_built, packet, options)
+            if sum(ref.size or 0 for ref in refs) <= INLINE_BYTES:
+                data, sha256 = _built(packet, options)  # a worker-thread trip would cost more
+            else:
+                data, sha256 = await asyncio.to_thread(_built, packet, options)
             return await send(data, sha256=sha256)
         workdir = self.ctx.workdir()
         try:
