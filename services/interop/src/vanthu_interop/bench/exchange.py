@@ -81,13 +81,17 @@ async def _platform_rate(
             sent.add(Envelope[dict[str, Any]].model_validate_json(msg.data).payload["delivery_id"])
             marks["A sent every document"] = time.perf_counter() - started
 
-        await a.jetstream().subscribe(
-            "vanthu.evt.interop.status.received", cb=on_status, ordered_consumer=True
-        )
-        await b.jetstream().subscribe(
-            "vanthu.evt.interop.document.received", cb=on_received, ordered_consumer=True
-        )
-        await a.jetstream().subscribe("vanthu.evt.interop.document.sent", cb=on_sent, ordered_consumer=True)
+        subscriptions = [
+            await a.jetstream().subscribe(
+                "vanthu.evt.interop.status.received", cb=on_status, ordered_consumer=True
+            ),
+            await b.jetstream().subscribe(
+                "vanthu.evt.interop.document.received", cb=on_received, ordered_consumer=True
+            ),
+            await a.jetstream().subscribe(
+                "vanthu.evt.interop.document.sent", cb=on_sent, ordered_consumer=True
+            ),
+        ]
         today = time.strftime("%Y/%m/%d")
         envelopes = []
         for i in range(count):
@@ -123,6 +127,10 @@ async def _platform_rate(
         elapsed = time.perf_counter() - started
         assert len(received) == count, f"B imported {len(received)} of {count}"
         cpu = {name: (_cpu_seconds(pid) - cpu_before[name]) / count for name, pid in pids.items()}
+        # Ended before the connections close: an ordered consumer that missed a heartbeat (the
+        # host stalled) would otherwise try to recreate itself on a closing connection.
+        for subscription in subscriptions:
+            await subscription.unsubscribe()
         await a.close()
         await b.close()
     marks["A imported every status 01"] = elapsed
