@@ -206,11 +206,21 @@ async def _advisory_lock_holders(db: Database) -> set[int]:
         return {row[0] for row in rows}
 
 
-async def test_a_leader_that_lost_its_lock_connection_steps_down_and_takes_the_lock_again(h: Harness) -> None:
+@pytest.fixture
+async def pg_h(fresh_pg_url: str, nc: NATS, unique: str):
+    """The harness on PostgreSQL only: the relay's advisory lock is PostgreSQL's."""
+    harness = Harness(fresh_pg_url, nc, unique)
+    await harness.setup()
+    yield harness
+    await harness.teardown()
+
+
+async def test_a_leader_that_lost_its_lock_connection_steps_down_and_takes_the_lock_again(
+    pg_h: Harness,
+) -> None:
     """The idle leader checks its lock connection (at most once a second, not per empty read): when
     the connection is gone, so is the lock, and the relay must notice and take it again."""
-    if h.db.dialect != "postgresql":
-        pytest.skip("the advisory lock is PostgreSQL's")
+    h = pg_h
     task = asyncio.create_task(h.relay.run())
     try:
         for _ in range(100):
