@@ -279,12 +279,10 @@ class Sending:
             message_type="edoc",
             to_codes=[delivery["recipient_code"]],
         )
-        if (
-            all(ref.size is not None for ref in refs)
-            and sum(ref.size or 0 for ref in refs) <= IN_MEMORY_ATTACHMENTS
-        ):
+        attached = sum(ref.size or 0 for ref in refs)
+        if all(ref.size is not None for ref in refs) and attached <= IN_MEMORY_ATTACHMENTS:
             packet = self._edoc(delivery, facts, sender, await self.ctx.files.read(refs))
-            if sum(ref.size or 0 for ref in refs) <= INLINE_BYTES:
+            if attached <= INLINE_BYTES:
                 data, sha256 = _built(packet, options)  # a worker-thread trip would cost more
             else:
                 data, sha256 = await asyncio.to_thread(_built, packet, options)
