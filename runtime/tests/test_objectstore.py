@@ -354,6 +354,7 @@ async def test_missing_object_is_reported_as_object_missing(kit: StoreKit) -> No
     assert not await kit.store.exists(absent)
     for attempt in (
         kit.store.get(absent),
+        kit.store.get(absent, max_bytes=10),
         kit.store.open(absent),
         kit.store.delete(absent),
         kit.store.signed_url(absent, filename=None, ttl_s=60),
@@ -362,6 +363,17 @@ async def test_missing_object_is_reported_as_object_missing(kit: StoreKit) -> No
             await attempt
         assert raised.value.error is OBJECT_MISSING
         assert raised.value.http_status == 404
+
+
+async def test_a_read_with_a_limit_refuses_a_bigger_object_before_reading_it(kit: StoreKit) -> None:
+    data = payload(300_000, seed=7)  # beyond the local store's inline read size too
+    stored = await kit.store.put(data, content_type="application/pdf")
+
+    with pytest.raises(AppError) as raised:
+        await kit.store.get(stored.sha256, max_bytes=len(data) - 1)
+    assert raised.value.error is PAYLOAD_TOO_LARGE
+    assert raised.value.details == {"size": len(data), "limit": len(data) - 1}
+    assert await kit.store.get(stored.sha256, max_bytes=len(data)) == data
 
 
 async def test_delete_removes_the_object(kit: StoreKit) -> None:

@@ -21,9 +21,8 @@ from vanthu_signing.tables import sign_jobs
 from vanthu_testing.postgres import PostgresDatabase
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def uow(request, tmp_path) -> AsyncIterator[UnitOfWork]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
+async def _uow_on(request, tmp_path, dialect: str) -> AsyncIterator[UnitOfWork]:  # type: ignore[no-untyped-def]
+    if dialect == "sqlite":
         url, pg = f"sqlite+aiosqlite:///{tmp_path / 'claims.db'}", None
     else:
         dsn = request.getfixturevalue("postgres_dsn")
@@ -36,6 +35,18 @@ async def uow(request, tmp_path) -> AsyncIterator[UnitOfWork]:  # type: ignore[n
     await db.dispose()
     if pg is not None:
         pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def uow(request, tmp_path) -> AsyncIterator[UnitOfWork]:  # type: ignore[no-untyped-def]
+    async for made in _uow_on(request, tmp_path, request.param):
+        yield made
+
+
+@pytest.fixture
+async def pg_uow(request, tmp_path) -> AsyncIterator[UnitOfWork]:  # type: ignore[no-untyped-def]
+    async for made in _uow_on(request, tmp_path, "postgres"):
+        yield made
 
 
 def _service(uow: UnitOfWork, worker: str) -> SignJobService:
@@ -90,3 +101,76 @@ async def test_a_job_is_claimed_once_then_busy_taken_over_or_done(uow: UnitOfWor
     assert (row["status"], row["result_sha256"], row["field_name"]) == ("signed", "b" * 64, "f")
     async with uow.read() as session:
         assert (await session.execute(select(func.count()).select_from(sign_jobs))).scalar_one() == 1
+
+
+async def test_on_postgresql_the_outcome_and_its_event_are_one_statement_written_only_with_the_claim(
+    pg_uow: UnitOfWork,
+) -> None:
+    from vanthu_contracts.envelope import Envelope
+
+    job = SignDocument(
+        job_id="claim-2", agency_code="000.00.99.H99", kind="attachment", file={"sha256": "a" * 64},
+        appearance={"main_document_symbol": "45/UBND-VP"},
+    )  # fmt: skip
+    assert (await _service(pg_uow, "w1")._claim(job))[0] is ClaimDecision.START
+
+    def event() -> dict:
+        envelope = Envelope(
+            type="signing.document.signed", source="signing", agency=job.agency_code, actor="system",
+            correlation_id=job.job_id, payload={"job_id": job.job_id},
+        )  # fmt: skip
+        return pg_uow.outbox.row(envelope)
+
+    async def outbox_rows() -> list:
+        async with pg_uow.read() as session:
+            return (await session.execute(select(outbox.c.id, outbox.c.data))).all()
+
+    autocommit = pg_uow.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    # Another worker's claim: no outcome, and no event either.
+    async with autocommit.connect() as conn:
+        assert not await JobRepository(conn).finish_publishing(
+            job.job_id,
+            "w2",
+            event(),
+            status=JobStatus.SIGNED,
+            result_sha256="b" * 64,
+            field_name="f",
+            profile_id="p",
+        )
+    assert await outbox_rows() == []
+    assert (await _row(pg_uow, job.job_id))["status"] == "running"
+
+    # Our claim: the outcome and exactly our event row, both committed.
+    mine = event()
+    async with autocommit.connect() as conn:
+        assert await JobRepository(conn).finish_publishing(
+            job.job_id,
+            "w1",
+            mine,
+            status=JobStatus.SIGNED,
+            result_sha256="b" * 64,
+            field_name="f",
+            profile_id="p",
+        )
+    assert await outbox_rows() == [(mine["id"], mine["data"])]
+    row = await _row(pg_uow, job.job_id)
+    assert (row["status"], row["result_sha256"], row["field_name"], row["profile_id"]) == (
+        "signed",
+        "b" * 64,
+        "f",
+        "p",
+    )
+    assert row["finished_at"] is not None
+
+    # Done once: a second outcome finds no running claim and writes nothing.
+    async with autocommit.connect() as conn:
+        assert not await JobRepository(conn).finish_publishing(
+            job.job_id,
+            "w1",
+            event(),
+            status=JobStatus.SIGNED,
+            result_sha256="c" * 64,
+            field_name="f",
+            profile_id="p",
+        )
+    assert len(await outbox_rows()) == 1

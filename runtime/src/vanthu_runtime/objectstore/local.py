@@ -22,7 +22,7 @@ from typing import IO, BinaryIO
 
 from vanthu_contracts.errors import INTEGRITY, OBJECT_MISSING, PAYLOAD_TOO_LARGE, UNAVAILABLE
 from vanthu_runtime.errors import AppError
-from vanthu_runtime.objectstore.port import ObjectStore, PutSource, StoredObject, check_sha256
+from vanthu_runtime.objectstore.port import ObjectStore, PutSource, StoredObject, check_sha256, too_large
 from vanthu_runtime.objectstore.streams import (
     Received,
     VerifyingReader,
@@ -88,13 +88,15 @@ class LocalObjectStore(ObjectStore):
             await asyncio.to_thread(_discard, incoming)
         return await asyncio.to_thread(self._stored, received, content_type, created)
 
-    async def get(self, sha256: str) -> bytes:
+    async def get(self, sha256: str, *, max_bytes: int | None = None) -> bytes:
         path = self.path_for(sha256)
         try:
-            small = path.stat().st_size <= INLINE_READ_BYTES
+            size = path.stat().st_size
         except FileNotFoundError:
             raise AppError(OBJECT_MISSING, details={"sha256": sha256}) from None
-        if small:
+        if max_bytes is not None:
+            too_large(size, max_bytes)
+        if size <= INLINE_READ_BYTES:
             return self._read_verified(path, sha256)
         # Read and verified in one trip to a worker thread, not a trip per chunk.
         return await asyncio.to_thread(self._read_verified, path, sha256)

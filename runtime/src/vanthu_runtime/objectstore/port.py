@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import BinaryIO, TypeAlias
 
-from vanthu_contracts.errors import VALIDATION
+from vanthu_contracts.errors import OBJECT_MISSING, PAYLOAD_TOO_LARGE, VALIDATION
 from vanthu_runtime.errors import AppError
 
 # What `put` accepts: bytes already in memory, an async stream of chunks (an upload
@@ -21,6 +21,12 @@ from vanthu_runtime.errors import AppError
 PutSource: TypeAlias = bytes | bytearray | memoryview | AsyncIterator[bytes] | BinaryIO
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def too_large(size: int, max_bytes: int) -> None:
+    """Refuse a stored object bigger than the reader's limit (before it is read into memory)."""
+    if size > max_bytes:
+        raise AppError(PAYLOAD_TOO_LARGE, details={"size": size, "limit": max_bytes})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +96,14 @@ class ObjectStore(ABC):
     async def check(self) -> None:
         """Readiness: return when the store is usable, raise `AppError(UNAVAILABLE)` otherwise."""
 
-    async def get(self, sha256: str) -> bytes:
-        """The whole object, verified. Only for objects known to be small."""
+    async def get(self, sha256: str, *, max_bytes: int | None = None) -> bytes:
+        """The whole object, verified. Only for objects known to be small, or with `max_bytes`:
+        `AppError(PAYLOAD_TOO_LARGE, details={"size", "limit"})` for a bigger one, before reading it."""
+        if max_bytes is not None:
+            found = await self.stat(sha256)
+            if found is None:
+                raise AppError(OBJECT_MISSING, details={"sha256": sha256})
+            too_large(found.size, max_bytes)
         content = bytearray()
         async for chunk in await self.open(sha256):
             content += chunk

@@ -15,23 +15,23 @@ class PdfStorage:
 
     async def fetch(self, sha256: str, expected_size: int | None = None) -> bytes:
         """The verified bytes of the object; stable signing.* codes for what can go wrong."""
-        stat = await self.store.stat(sha256)
-        if stat is None:
-            raise AppError(contract.FILE_MISSING, {"sha256": sha256})
-        if stat.size > self.max_bytes:
-            raise AppError(
-                contract.FILE_TOO_LARGE, {"size": stat.size, "limit": self.max_bytes}, limit=self.max_bytes
-            )
-        if expected_size is not None and expected_size != stat.size:
-            raise AppError(contract.HASH_MISMATCH, {"expected_size": expected_size, "size": stat.size})
         try:
-            return await self.store.get(sha256)
+            # One call: the store checks the size against the limit before reading anything.
+            data = await self.store.get(sha256, max_bytes=self.max_bytes)
         except AppError as exc:
+            if exc.code == common.PAYLOAD_TOO_LARGE.code:
+                size = exc.details["size"]
+                raise AppError(
+                    contract.FILE_TOO_LARGE, {"size": size, "limit": self.max_bytes}, limit=self.max_bytes
+                ) from exc
             if exc.code == common.INTEGRITY.code:
                 raise AppError(contract.HASH_MISMATCH, {"sha256": sha256}) from exc
             if exc.code == common.OBJECT_MISSING.code:
                 raise AppError(contract.FILE_MISSING, {"sha256": sha256}) from exc
             raise
+        if expected_size is not None and expected_size != len(data):
+            raise AppError(contract.HASH_MISMATCH, {"expected_size": expected_size, "size": len(data)})
+        return data
 
     async def put_pdf(self, data: bytes) -> StoredObject:
         return await self.store.put(data, content_type="application/pdf")
