@@ -124,6 +124,34 @@ class _Journey:
             probe, timeout_s=self.timeout, waiting_vi=what_vi, waiting_en=what_en, last_seen=seen
         )
 
+    async def signing_ready(self, side: PlatformClient) -> None:
+        """`vanthu up` sets demo signing up (HSM keys, signer profiles and their images, the
+        leader's token agent) just after the services report healthy: a journey started at once
+        waits for it here rather than failing at the signature."""
+        leader = await side.principal(self.user("lanhdao", side))
+        agency = side.root_agency["code"]
+
+        async def ready() -> bool:
+            profiles = await side.call(
+                "GET", "signing", "/api/v1/signer-profiles", self.user("quantri", side)
+            )
+            usable = [p for p in profiles if p["active"] and p["image_sha256"] and p["agency_code"] == agency]
+            seal = any(p["purpose"] == "agency" for p in usable)
+            # A token-held key is usable once the token agent has registered its certificate.
+            personal = any(
+                p["purpose"] == "personal"
+                and p["user_id"] == leader["user_id"]
+                and (p["key_kind"] != "token_proxy" or p["has_certificate"])
+                for p in usable
+            )
+            return seal and personal
+
+        await self.wait(
+            ready,
+            f"hồ sơ chữ ký số (con dấu cơ quan và lãnh đạo) của {agency}",
+            f"signer profiles (the agency seal and the leader's) of {agency}",
+        )
+
     async def usage(self, side: PlatformClient) -> dict[str, int]:
         today = datetime.now(_TIMEZONE).date().isoformat()
         agency = side.root_agency["code"]
@@ -141,6 +169,7 @@ class _Journey:
         if self.b is not None:
             await self.b.load_logins()
         joined = await self.ministry.connect()
+        await self.signing_ready(self.a)  # the peer province (if any) signs nothing
         self.context["baseline"] = await self.usage(self.a)
         if self.b is not None:
             self.context["peer_baseline"] = await self.usage(self.b)
