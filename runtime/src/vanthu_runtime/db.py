@@ -12,7 +12,13 @@ from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_
 
@@ -40,6 +46,13 @@ PING_AFTER_IDLE_S = 2.0
 
 # How long a SQLite transaction waits for the write lock before "database is locked".
 SQLITE_LOCK_TIMEOUT_S = 30.0
+
+
+def dialect_name(bind: AsyncSession | AsyncConnection) -> str:
+    """The database a session or connection talks to: "postgresql" or "sqlite"."""
+    if isinstance(bind, AsyncConnection):
+        return bind.dialect.name
+    return bind.bind.dialect.name if bind.bind is not None else "sqlite"
 
 
 def new_metadata() -> MetaData:
@@ -154,10 +167,10 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        async with self.engine.begin() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -16,7 +16,7 @@ so one bad request never fails its neighbours.
 
 Without savepoints (`savepoints=False`), for units that rarely fail and whose batch has no
 shared step, a unit's failure fails the batch and every unit is retried alone: two statements
-fewer per unit where statements are what a transaction costs (SQLite through SQLAlchemy's session).
+fewer per unit where statements are what a transaction costs (SQLite through SQLAlchemy).
 `SharedTransactions` is that mode for units given as functions of the transaction.
 """
 
@@ -203,7 +203,7 @@ class Call(Work, Generic[T]):
 class SharedTransactions(GroupCommit[Call[Any]]):
     """Short units of work that arrive together share one transaction, without savepoints.
 
-    A transaction costs more than a couple of its statements (a pooled connection, a session,
+    A transaction costs more than a couple of its statements (a pooled connection and its checkout,
     BEGIN and COMMIT); units queued while one transaction runs go into the next one together,
     and a unit that is alone waits for nothing. If a shared transaction fails, every unit of it
     runs again alone, so a unit's error is its own. A unit may therefore run twice and must

@@ -197,6 +197,6 @@ async def test_times_and_overdue_follow_the_documents_whatever_the_order(uow: Un
     async with uow.begin() as tx:
         await tx.session.execute(text("DELETE FROM document_times_monthly"))
         await tx.session.execute(text("DELETE FROM overdue_daily"))
-        for statement in derived_sql(tx.session.bind.dialect.name, changed_only=False):
+        for statement in derived_sql(tx.session.dialect.name, changed_only=False):
             await tx.session.execute(text(statement))
     assert await _derived_rows(uow) == rows

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vanthu_runtime.db import dialect_name
 
 
 class Inbox:
@@ -23,9 +25,9 @@ class Inbox:
         # building it anew cost SQLAlchemy about as much CPU as running it.
         self._claims: dict[str, Any] = {}
 
-    async def claim(self, session: AsyncSession, consumer: str, event_id: str) -> bool:
+    async def claim(self, session: AsyncConnection, consumer: str, event_id: str) -> bool:
         """True when this is the first time `consumer` applies `event_id`."""
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        dialect = dialect_name(session)
         statement = self._claims.get(dialect)
         if statement is None:
             insert = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.envelope import Envelope
 from vanthu_contracts.subjects import event_subject
@@ -32,7 +32,7 @@ class Outbox:
 
     async def add(
         self,
-        session: AsyncSession,
+        session: AsyncConnection,
         envelope: Envelope,
         *,
         subject: str | None = None,
@@ -53,7 +53,7 @@ class Outbox:
             return [self.row(e) for e in envelopes]
         return [c.run(self.row, e) for e, c in zip(envelopes, contexts, strict=True)]
 
-    async def insert(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    async def insert(self, session: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         """Write rows made by `row`/`rows` in the caller's transaction: one statement for all."""
         if rows:
             await session.execute(self._insert, rows)

@@ -195,8 +195,8 @@ class OutboxRelay:
             async with self._single.connect() as conn:
                 rows = (await conn.execute(self._read, limit)).all()
         else:
-            async with self.db.sessions() as session:
-                rows = (await session.execute(self._read, limit)).all()
+            async with self.db.engine.connect() as conn:
+                rows = (await conn.execute(self._read, limit)).all()
         return [row for row in rows if row.id not in skip][: self.batch_size]
 
     async def _drop_prefetch(self) -> None:
@@ -246,7 +246,7 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         await self.flush()
-        async with self.db.sessions() as session:
+        async with self.db.engine.connect() as session:
             return int(
                 (
                     await session.execute(

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_analytics.derived import derived_sql
 from vanthu_analytics.domain.facts import (
@@ -40,6 +40,7 @@ from vanthu_analytics.domain.facts import (
 from vanthu_analytics.domain.mapping import MAPPINGS, EventView, view_of
 from vanthu_analytics.repository import DIRECTORY_TABLES, TIMELINE_TABLES, skipped_events
 from vanthu_contracts.envelope import RawEnvelope
+from vanthu_runtime.db import dialect_name
 from vanthu_runtime.uow import UnitOfWork
 
 log = logging.getLogger("vanthu.analytics.ingest")
@@ -196,17 +197,17 @@ class FactPipeline:
 class _Stage:
     """The per-connection staging tables (temporary: each connection has its own)."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    def __init__(self, session: AsyncConnection, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
         self.connection_info: dict[Any, Any] = {}
 
     @classmethod
-    async def open(cls, session: AsyncSession) -> _Stage:
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    async def open(cls, session: AsyncConnection) -> _Stage:
+        dialect = dialect_name(session)
         dialect = "postgresql" if dialect == "postgresql" else "sqlite"
         stage = cls(session, dialect)
-        connection = await session.connection()
+        connection = session
         stage.connection_info = connection.info
         if not connection.info.get(_STAGED):
             # Temporary tables live as long as the connection; created in a transaction that rolls
@@ -237,7 +238,7 @@ class _Stage:
         await self.session.execute(text(ddl))
 
     async def _driver(self) -> Any:
-        connection = await self.session.connection()
+        connection = self.session
         raw = await connection.get_raw_connection()
         return raw.driver_connection
 
@@ -277,12 +278,12 @@ class _Stage:
             await self._load("stage_facts", FACT_COLUMNS, [(f.day.isoformat(), *f[1:]) for f in facts])
 
 
-def _insert_for(session: AsyncSession):
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+def _insert_for(session: AsyncConnection):
+    dialect = dialect_name(session)
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-async def _write_directory(session: AsyncSession, contributions: list[Contribution]) -> None:
+async def _write_directory(session: AsyncConnection, contributions: list[Contribution]) -> None:
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for c in contributions:
         for row in c.directory:
@@ -359,7 +360,7 @@ async def _merge_timelines(stage: _Stage, contributions: list[Contribution]) -> 
     return set(specs)
 
 
-async def _count_skips(session: AsyncSession, skipped: Counter[tuple[str, int, str]]) -> None:
+async def _count_skips(session: AsyncConnection, skipped: Counter[tuple[str, int, str]]) -> None:
     if not skipped:
         return
     insert = _insert_for(session)

@@ -15,13 +15,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_analytics.derived import STAGE_CODES, STAGE_COLUMNS
 from vanthu_analytics.domain.durations import MEDIAN, P90, bucket_sql, in_bucket_order, percentiles
 from vanthu_analytics.domain.periods import Period, subtree
 from vanthu_analytics.settings import AnalyticsSettings
 from vanthu_contracts.events import analytics as codes
+from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import UnitOfWork
 
@@ -101,7 +102,7 @@ class ReportService:
 
     # -- directory and scope --------------------------------------------------------------
 
-    async def agency_parents(self, session: AsyncSession) -> dict[str, str | None]:
+    async def agency_parents(self, session: AsyncConnection) -> dict[str, str | None]:
         rows = await session.execute(text("SELECT code, parent_code FROM agencies"))
         return {code: parent for code, parent in rows}
 
@@ -154,7 +155,7 @@ class ReportService:
         return f" AND {column} IN :agencies", {"agencies": sorted(scope.agencies)}
 
     async def _unit_measures(
-        self, session: AsyncSession, period: Period, scope: Scope, grouping: Grouping, row
+        self, session: AsyncConnection, period: Period, scope: Scope, grouping: Grouping, row
     ) -> None:
         where, params = self._agency_filter(scope, "agency")
         if scope.unit is not None:
@@ -176,7 +177,7 @@ class ReportService:
         for agency, k, measure, value in await session.execute(sql, params):
             row(agency, k).measures[measure] = int(value)
 
-    async def _person_measures(self, session: AsyncSession, period: Period, scope: Scope, row) -> None:
+    async def _person_measures(self, session: AsyncConnection, period: Period, scope: Scope, row) -> None:
         # Per-person measures have monthly resolution: the months the period touches.
         where, params = self._agency_filter(scope, "p.agency")
         if scope.unit is not None:
@@ -195,7 +196,7 @@ class ReportService:
             row(agency, person).measures[measure] = int(value)
 
     async def _activity(
-        self, session: AsyncSession, period: Period, scope: Scope, grouping: Grouping, row
+        self, session: AsyncConnection, period: Period, scope: Scope, grouping: Grouping, row
     ) -> None:
         """Actions and active users: monthly activity rows for whole months, daily ones otherwise."""
         where, params = self._agency_filter(scope, "p.agency")
@@ -231,7 +232,7 @@ class ReportService:
             target.actions = int(actions or 0)
 
     async def _overdue(
-        self, session: AsyncSession, period: Period, scope: Scope, grouping: Grouping, row
+        self, session: AsyncConnection, period: Period, scope: Scope, grouping: Grouping, row
     ) -> None:
         """Documents due in the period that were not completed by the end of their deadline day
         (`overdue_daily`, kept up to date by ingest: as the documents stand now)."""
@@ -252,7 +253,7 @@ class ReportService:
             row(agency, k).overdue = int(count)
 
     async def _times(
-        self, session: AsyncSession, period: Period, scope: Scope, grouping: Grouping, row
+        self, session: AsyncConnection, period: Period, scope: Scope, grouping: Grouping, row
     ) -> None:
         """Median and p90 per stage, to the precision of `domain.durations`' buckets.
 
@@ -262,7 +263,7 @@ class ReportService:
         arrays; SQLite the histogram's rows. Python finds the percentiles (`domain.durations`)."""
         histogram, params = self._histogram(period, scope, grouping)
         ordered = f"SELECT agency, k, stage, bucket, c FROM ({histogram}) h ORDER BY 1, 2, 3, 4"
-        postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+        postgres = dialect_name(session) == "postgresql"
         if postgres:
             # Walking the primary key gives the rows in this order; with its default cost of a
             # random page (4, for spinning disks) PostgreSQL sorted them instead, three times
@@ -334,7 +335,7 @@ class ReportService:
             f"GROUP BY {_group('agency', key)}, stage, bucket HAVING SUM(documents) > 0"
         ), params
 
-    async def _names(self, session: AsyncSession, rows: Any) -> None:
+    async def _names(self, session: AsyncConnection, rows: Any) -> None:
         rows = list(rows)
         agencies = {r.agency for r in rows}
         units = {r.unit for r in rows if r.unit}

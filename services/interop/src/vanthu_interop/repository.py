@@ -25,9 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_runtime.db import new_metadata
+from vanthu_runtime.db import dialect_name, new_metadata
 from vanthu_runtime.messaging.tables import messaging_tables
 
 metadata = new_metadata()
@@ -172,7 +172,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def insert_once(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+async def insert_once(session: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
     """Insert unless a unique key already holds the row; True when inserted.
 
     One `INSERT … ON CONFLICT DO NOTHING` (SQLite and PostgreSQL): a conflict neither raises
@@ -182,7 +182,7 @@ async def insert_once(session: AsyncSession, table: Table, values: dict[str, Any
     return result.rowcount == 1
 
 
-async def insert_many_once(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+async def insert_many_once(session: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
     """`insert_once` for several rows in one statement; rows whose key is taken are skipped."""
     if rows:
         await session.execute(_insert_once(session, table), rows)
@@ -191,10 +191,10 @@ async def insert_many_once(session: AsyncSession, table: Table, rows: list[dict[
 _INSERTS_ONCE: dict[tuple[str, Table], Any] = {}
 
 
-def _insert_once(session: AsyncSession, table: Table) -> Any:
+def _insert_once(session: AsyncConnection, table: Table) -> Any:
     # Built once per table, the values passed as parameters: a statement built with .values() on
     # every call costs SQLAlchemy a new cache key each time, a fifth of a short insert's CPU.
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_name(session)
     key = (dialect, table)
     statement = _INSERTS_ONCE.get(key)
     if statement is None:
@@ -220,7 +220,7 @@ _UPDATE_DELIVERY = update(deliveries).where(deliveries.c.id == bindparam("_deliv
 class Repository:
     """Queries used by more than one use case; the simple ones stay next to their use case."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def hosted(self, code: str) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.envelope import new_event_id
 from vanthu_registry.caller import Caller
@@ -38,7 +38,7 @@ def _utc_naive(at: datetime) -> datetime:
 
 
 async def append(
-    session: AsyncSession,
+    session: AsyncConnection,
     caller: Caller,
     action: str,
     target_type: str,
@@ -130,7 +130,7 @@ class Sealer:
                 await asyncio.sleep(self.interval_s)
 
 
-async def entries(session: AsyncSession, batch: int = 5000) -> AsyncIterator[AuditEntry]:
+async def entries(session: AsyncConnection, batch: int = 5000) -> AsyncIterator[AuditEntry]:
     """Every sealed entry in storage order (by sequence), streamed in batches."""
     after = 0
     while True:
@@ -144,7 +144,7 @@ async def entries(session: AsyncSession, batch: int = 5000) -> AsyncIterator[Aud
         after = rows[-1].seq
 
 
-async def verify_log(session: AsyncSession) -> tuple[int, list[Problem], int]:
+async def verify_log(session: AsyncConnection) -> tuple[int, list[Problem], int]:
     """(sealed entries checked, problems found, entries still waiting to be sealed)."""
     head = (await session.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1))).one()
     collected = [e async for e in entries(session)]
@@ -152,7 +152,7 @@ async def verify_log(session: AsyncSession) -> tuple[int, list[Problem], int]:
     return len(collected), verify(collected, head.seq, head.hash), waiting
 
 
-async def trail(session: AsyncSession, target_id: str, limit: int = 200) -> list[dict[str, Any]]:
+async def trail(session: AsyncConnection, target_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """A target's entries, newest first, sealed or not yet."""
     columns = [*(getattr(audit_log.c, k) for k in FIELDS)]
     sealed = select(*columns, audit_log.c.seq.label("seq")).where(audit_log.c.target_id == target_id)

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import and_, delete, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.envelope import Envelope
 from vanthu_contracts.errors import NOT_FOUND
@@ -23,6 +23,7 @@ from vanthu_registry.domain.access import Grant, GrantKind, can_see
 from vanthu_registry.domain.text import fold, search_body
 from vanthu_registry.storage import StoredFile
 from vanthu_registry.tables import access_grants, document_files, document_search, documents, users
+from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx
 
@@ -33,16 +34,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def is_sqlite(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "sqlite"
+def is_sqlite(session: AsyncConnection) -> bool:
+    return dialect_name(session) == "sqlite"
 
 
-async def load(session: AsyncSession, document_id: str) -> Doc | None:
+async def load(session: AsyncConnection, document_id: str) -> Doc | None:
     row = (await session.execute(select(documents).where(documents.c.id == document_id))).mappings().first()
     return dict(row) if row else None
 
 
-async def grants_of(session: AsyncSession, document_id: str) -> list[Grant]:
+async def grants_of(session: AsyncConnection, document_id: str) -> list[Grant]:
     rows = (
         await session.execute(
             select(access_grants.c.principal_type, access_grants.c.principal_id, access_grants.c.kind).where(
@@ -53,7 +54,7 @@ async def grants_of(session: AsyncSession, document_id: str) -> list[Grant]:
     return [Grant(r.principal_type, r.principal_id, r.kind) for r in rows]
 
 
-async def visible(session: AsyncSession, caller: Caller, document_id: str) -> Doc:
+async def visible(session: AsyncConnection, caller: Caller, document_id: str) -> Doc:
     """The document if `caller` may see it; 404 otherwise (its existence is not revealed)."""
     doc = await load(session, document_id)
     if doc is None or doc["agency_code"] != caller.agency:
@@ -64,7 +65,7 @@ async def visible(session: AsyncSession, caller: Caller, document_id: str) -> Do
 
 
 async def add_grant(
-    session: AsyncSession, document_id: str, principal_type: str, principal_id: str, kind: str, by: str, source: str = ""
+    session: AsyncConnection, document_id: str, principal_type: str, principal_id: str, kind: str, by: str, source: str = ""
 ) -> bool:
     exists = (
         await session.execute(
@@ -134,7 +135,7 @@ async def grant_secret(tx: Tx, doc: Doc, user_id: str, caller: Caller, source: s
     return True
 
 
-async def secret_holders(session: AsyncSession, caller: Caller, named: Iterable[str | None] = ()) -> list[str]:
+async def secret_holders(session: AsyncConnection, caller: Caller, named: Iterable[str | None] = ()) -> list[str]:
     """Who holds a secret document the caller records: the văn thư at the keyboard; or — when the
     system records it — every văn thư of the agency, as a sealed envelope would reach whoever is
     on duty at the office (Decree 30 Art. 21) and as the văn thư registers and sends what the
@@ -150,7 +151,7 @@ async def secret_holders(session: AsyncSession, caller: Caller, named: Iterable[
 
 
 async def add_files(
-    session: AsyncSession, document_id: str, files: Iterable[StoredFile], by: str, role: str, *, first: bool = False
+    session: AsyncConnection, document_id: str, files: Iterable[StoredFile], by: str, role: str, *, first: bool = False
 ) -> list[dict[str, Any]]:
     """Add file versions and return their rows; `first` for a document created in this
     transaction (no earlier versions to number after)."""
@@ -182,7 +183,7 @@ async def add_files(
     return rows
 
 
-async def files_of(session: AsyncSession, document_id: str) -> list[dict[str, Any]]:
+async def files_of(session: AsyncConnection, document_id: str) -> list[dict[str, Any]]:
     rows = (
         await session.execute(
             select(document_files).where(document_files.c.document_id == document_id).order_by(document_files.c.version)
@@ -218,7 +219,7 @@ def metadata_text(doc: Doc) -> str:
     )
 
 
-async def index(session: AsyncSession, doc: Doc, content: str | None = None, *, new: bool = False) -> None:
+async def index(session: AsyncConnection, doc: Doc, content: str | None = None, *, new: bool = False) -> None:
     """Write (or rewrite) the document's search entry from its current metadata."""
     body = metadata_text(doc)
     values = {
@@ -247,7 +248,7 @@ async def index(session: AsyncSession, doc: Doc, content: str | None = None, *, 
         )
 
 
-async def set_content(session: AsyncSession, document_id: str, pdf_text: str) -> None:
+async def set_content(session: AsyncConnection, document_id: str, pdf_text: str) -> None:
     doc = await load(session, document_id)
     if doc is None:
         return
@@ -260,7 +261,7 @@ async def set_content(session: AsyncSession, document_id: str, pdf_text: str) ->
 
 
 async def find_duplicates(
-    session: AsyncSession,
+    session: AsyncConnection,
     agency: str,
     *,
     exclude_id: str | None,
@@ -341,7 +342,7 @@ def is_secret(secrecy: str) -> bool:
     return Secrecy(secrecy) is not Secrecy.NORMAL
 
 
-async def remove_search(session: AsyncSession, document_id: str) -> None:
+async def remove_search(session: AsyncConnection, document_id: str) -> None:
     await session.execute(delete(document_search).where(document_search.c.document_id == document_id))
     if is_sqlite(session):
         await session.execute(text("DELETE FROM document_fts WHERE document_id = :id"), {"id": document_id})

@@ -24,7 +24,7 @@ from uuid import uuid4
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.errors import FORBIDDEN
 from vanthu_contracts.events import registry as contract
@@ -33,6 +33,7 @@ from vanthu_registry.caller import Caller
 from vanthu_registry.domain.doctypes import UnknownDocumentType, document_type
 from vanthu_registry.domain.documents import Direction
 from vanthu_registry.tables import numbering_series, registers
+from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import UnitOfWork
 
@@ -114,7 +115,7 @@ def _register(row: object) -> Register:
     )
 
 
-async def series_of(session: AsyncSession, agency: str, direction: Direction) -> list[Series]:
+async def series_of(session: AsyncConnection, agency: str, direction: Direction) -> list[Series]:
     rows = (
         await session.execute(
             select(numbering_series).where(
@@ -132,7 +133,7 @@ async def series_of(session: AsyncSession, agency: str, direction: Direction) ->
     ]
 
 
-async def take_number(session: AsyncSession, register_id: str) -> int:
+async def take_number(session: AsyncConnection, register_id: str) -> int:
     """The next number of the register; call late in the transaction (it holds the row lock)."""
     result = await session.execute(
         update(registers)
@@ -144,7 +145,12 @@ async def take_number(session: AsyncSession, register_id: str) -> int:
 
 
 async def _number_one_portably(
-    session: AsyncSession, register_id: str, year: int, document_id: str, state: str, registered_at: datetime
+    session: AsyncConnection,
+    register_id: str,
+    year: int,
+    document_id: str,
+    state: str,
+    registered_at: datetime,
 ) -> int:
     """Take the register's next number and write it on the document and its search entries, in
     statements any database runs (SQLite: its FTS5 table too)."""
@@ -201,7 +207,7 @@ _NUMBER_DOCUMENTS_PG = text(
 
 
 async def number_documents(
-    session: AsyncSession,
+    session: AsyncConnection,
     register_id: str,
     year: int,
     document_ids: list[str],
@@ -214,7 +220,7 @@ async def number_documents(
     On PostgreSQL one statement takes the whole range and writes it on the documents and their
     search entries, so the register row is locked for one round trip and the commit, whatever
     the group's size."""
-    if session.bind.dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         return [
             await _number_one_portably(session, register_id, year, document_id, state, registered_at)
             for document_id in document_ids
@@ -280,7 +286,7 @@ class RegisterService:
             self._registers[key] = found
             return found
         async with self.uow.begin() as tx:
-            insert = pg_insert if tx.session.bind.dialect.name == "postgresql" else sqlite_insert
+            insert = pg_insert if dialect_name(tx.session) == "postgresql" else sqlite_insert
             await tx.session.execute(
                 insert(registers)
                 .values(
@@ -305,7 +311,7 @@ class RegisterService:
 
     @staticmethod
     async def _find(
-        session: AsyncSession, agency: str, direction: Direction, year: int, series: str
+        session: AsyncConnection, agency: str, direction: Direction, year: int, series: str
     ) -> Register | None:
         row = (
             await session.execute(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_signing.domain.jobs import JobState, JobStatus
 from vanthu_signing.domain.profiles import KeyKind, Purpose, SignerProfile
@@ -54,7 +54,7 @@ def _profile(row: Any) -> StoredProfile:
 
 
 class ProfileRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def get(self, profile_id: str) -> StoredProfile | None:
@@ -160,13 +160,12 @@ def _finish_publishing(columns: tuple[str, ...]) -> Any:
 
 
 class JobRepository:
-    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
-        self.session = session  # a connection for statements that need no transaction of their own
+    def __init__(self, session: AsyncConnection) -> None:
+        self.session = session
 
     @property
     def _dialect(self) -> str:
-        bind = self.session if isinstance(self.session, AsyncConnection) else self.session.bind
-        return bind.dialect.name  # type: ignore[union-attr]
+        return self.session.dialect.name
 
     async def lock(self, job_id: str) -> tuple[JobState, int] | None:
         """The job's state (and its attempt count), locking the row on PostgreSQL."""
@@ -279,7 +278,7 @@ class JobRepository:
 
 
 class TokenRequestRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def create(self, **values: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.envelope import Envelope
 from vanthu_contracts.events import interop as contract
@@ -48,7 +48,7 @@ class Context:
     def __post_init__(self) -> None:
         self.shared = SharedTransactions(self.uow, name="interop-shared-transactions")
 
-    async def hosted_agencies(self, session: AsyncSession) -> dict[str, dict[str, Any]]:
+    async def hosted_agencies(self, session: AsyncConnection) -> dict[str, dict[str, Any]]:
         """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""
         hosted = self._hosted_if_fresh()
         if hosted is None:
@@ -56,7 +56,7 @@ class Context:
             self._hosted_at = time.monotonic()
         return hosted
 
-    async def hosted_codes(self, session: AsyncSession) -> set[str]:
+    async def hosted_codes(self, session: AsyncConnection) -> set[str]:
         return set(await self.hosted_agencies(session))
 
     async def hosted_codes_now(self) -> set[str]:
@@ -75,7 +75,7 @@ class Context:
     def forget_hosted(self) -> None:
         self._hosted = None
 
-    async def partner(self, session: AsyncSession, code: str) -> dict[str, Any] | None:
+    async def partner(self, session: AsyncConnection, code: str) -> dict[str, Any] | None:
         """The partner directory's entry for a code (`Repository.partner`), cached for a few seconds."""
         cached = self._partners.get(code)
         if cached is not None and time.monotonic() - cached[0] <= PARTNER_CACHE_S:

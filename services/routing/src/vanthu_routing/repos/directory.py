@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, literal, null, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.events.common import Role
 from vanthu_routing.domain.actors import LEADER_ROLES, UNIT_HEAD_ROLES
@@ -61,7 +61,7 @@ _TREE_AND_HEADS = union_all(
 
 
 class DirectoryRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def save_agency(self, values: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.events import routing as c
 from vanthu_routing.domain.drafts import Draft, DraftState, ReviewStep
@@ -45,7 +45,7 @@ class DraftRecord:
 
 
 class DraftRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def add(self, values: dict[str, Any]) -> None:

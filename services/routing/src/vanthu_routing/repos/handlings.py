@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.events import routing as c
 from vanthu_contracts.events.registry import Channel, OrganRef
@@ -123,7 +123,7 @@ _LOG = insert(handling_log)
 
 
 class HandlingRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
         self._loaded: set[str] = set()
 

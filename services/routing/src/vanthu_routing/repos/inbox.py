@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.events.common import Secrecy
 from vanthu_routing.domain.secrecy import SECRET_SUBJECT
@@ -75,7 +75,7 @@ class InboxPage:
 
 
 class InboxRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def counts(self, who: Who, today: date, soon: date) -> dict[Box, BoxCount]:

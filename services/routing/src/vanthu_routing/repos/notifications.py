@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_routing.repos.sql import insert_ignore, upsert
 from vanthu_routing.repository import dir_users, notification_prefs, notifications, reminders_sent
 
 
 class NotificationRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def page(self, user_id: str, unread_only: bool, limit: int, offset: int) -> tuple[list[dict[str, Any]], int, int]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_routing.repos.sql import insert_ignore
 from vanthu_routing.repository import secret_readers
 
 
 class SecretReaderRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
 
     async def add(self, document_id: str, user_id: str, source: str, at: datetime) -> bool:

@@ -8,31 +8,34 @@ from typing import Any
 from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.errors import VERSION_CONFLICT
+from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 
 
-def _insert(session: AsyncSession):
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+def _insert(session: AsyncConnection):
+    dialect = dialect_name(session)
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+async def upsert(session: AsyncConnection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
     statement = _insert(session)(table).values(**values)
     changes = {k: v for k, v in values.items() if k not in keys}
     await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
 
 
-async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any], keys: list[str]) -> bool:
+async def insert_ignore(
+    session: AsyncConnection, table: Table, values: dict[str, Any], keys: list[str]
+) -> bool:
     """Insert unless the key exists; True when a row was inserted."""
     statement = _insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=keys)
     return (await session.execute(statement)).rowcount == 1
 
 
 async def update_versioned(
-    session: AsyncSession, table: Table, row_id: str, version: int, values: dict[str, Any]
+    session: AsyncConnection, table: Table, row_id: str, version: int, values: dict[str, Any]
 ) -> int:
     """Update the row only if nobody changed it since it was read; 409 otherwise.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.events import routing as c
 from vanthu_contracts.events.routing import DelegationScope
@@ -26,7 +26,7 @@ def own_actor(principal: Principal) -> Actor:
 
 
 async def resolve_actor(
-    session: AsyncSession,
+    session: AsyncConnection,
     principal: Principal,
     on_behalf_of: str | None,
     scope: DelegationScope | None,

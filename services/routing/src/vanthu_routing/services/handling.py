@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.envelope import RawEnvelope
 from vanthu_contracts.events import registry as reg
@@ -422,7 +422,10 @@ class HandlingService:
 
     @staticmethod
     async def _as_seen_by(
-        session: AsyncSession, actor: Actor, rec: HandlingRecord, history: list[dict[str, Any]] | None = None
+        session: AsyncConnection,
+        actor: Actor,
+        rec: HandlingRecord,
+        history: list[dict[str, Any]] | None = None,
     ) -> tuple[HandlingRecord, list[dict[str, Any]]]:
         """The handling (and its history) as `actor` may see it: redacted for a secret document
         they have no access to."""
@@ -436,7 +439,7 @@ class HandlingService:
 
     @staticmethod
     async def _may_assign(
-        session: AsyncSession, actor: Actor, rec: HandlingRecord, parent_id: str | None
+        session: AsyncConnection, actor: Actor, rec: HandlingRecord, parent_id: str | None
     ) -> None:
         """A secret document is assigned only by someone who may read it (the assigner reads it)."""
         if not is_secret(rec.secrecy):
