@@ -212,21 +212,21 @@ class SignJobService:
 
     async def _store(self, job: SignDocument, signed: _Signed, delivered: Delivered) -> None:
         stored = await self.storage.put_pdf(signed.pdf)
-        payload = contract.DocumentSigned(
-            job_id=job.job_id, agency_code=job.agency_code, kind=job.kind, document_id=job.document_id,
-            draft_id=job.draft_id, source_sha256=job.file.sha256,
-            signed=contract.SignedFile(sha256=stored.sha256, size=stored.size, name=job.file.name),
-            level=signed.level, field_name=signed.field_name, signer=summary(signed.certificate),
-            profile_id=signed.profile_id, signed_at=signed.signed_at,
-            timestamped=signed.level is not PadesLevel.B_B, worker=self.worker,
-        )  # fmt: skip
-        event = self._event(contract.DOCUMENT_SIGNED.type, payload, job, delivered)
-        outcome = {
-            "result_sha256": stored.sha256,
-            "profile_id": signed.profile_id,
-            "field_name": signed.field_name,
-        }
         try:
+            payload = contract.DocumentSigned(
+                job_id=job.job_id, agency_code=job.agency_code, kind=job.kind, document_id=job.document_id,
+                draft_id=job.draft_id, source_sha256=job.file.sha256,
+                signed=contract.SignedFile(sha256=stored.sha256, size=stored.size, name=job.file.name),
+                level=signed.level, field_name=signed.field_name, signer=summary(signed.certificate),
+                profile_id=signed.profile_id, signed_at=signed.signed_at,
+                timestamped=signed.level is not PadesLevel.B_B, worker=self.worker,
+            )  # fmt: skip
+            event = self._event(contract.DOCUMENT_SIGNED.type, payload, job, delivered)
+            outcome = {
+                "result_sha256": stored.sha256,
+                "profile_id": signed.profile_id,
+                "field_name": signed.field_name,
+            }
             if self._autocommit is not None:
                 async with self._autocommit.connect() as conn:
                     held = await JobRepository(conn).finish_publishing(
