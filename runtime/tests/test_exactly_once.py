@@ -44,7 +44,7 @@ def _spawn(script: str, *args: str, env: dict[str, str] | None = None) -> subpro
 async def _count(url: str, sql: str) -> int:
     db = Database(url)
     try:
-        async with db.sessions() as session:
+        async with db.engine.connect() as session:
             return int((await session.execute(text(sql))).scalar_one())
     except Exception:
         return -1  # tables not created yet

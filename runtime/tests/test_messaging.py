@@ -117,12 +117,17 @@ class Harness:
         return out
 
 
-@pytest.fixture
-async def h(db_url: str, nc: NATS, unique: str):
-    harness = Harness(db_url, nc, unique)
+async def _harness(url: str, nc: NATS, unique: str):
+    harness = Harness(url, nc, unique)
     await harness.setup()
     yield harness
     await harness.teardown()
+
+
+@pytest.fixture
+async def h(db_url: str, nc: NATS, unique: str):
+    async for harness in _harness(db_url, nc, unique):
+        yield harness
 
 
 async def test_only_committed_events_leave_in_order_with_their_id_as_msg_id(h: Harness) -> None:
@@ -209,10 +214,8 @@ async def _advisory_lock_holders(db: Database) -> set[int]:
 @pytest.fixture
 async def pg_h(fresh_pg_url: str, nc: NATS, unique: str):
     """The harness on PostgreSQL only: the relay's advisory lock is PostgreSQL's."""
-    harness = Harness(fresh_pg_url, nc, unique)
-    await harness.setup()
-    yield harness
-    await harness.teardown()
+    async for harness in _harness(fresh_pg_url, nc, unique):
+        yield harness
 
 
 async def test_a_leader_that_lost_its_lock_connection_steps_down_and_takes_the_lock_again(
@@ -305,7 +308,7 @@ async def test_redelivered_and_republished_events_apply_once(h: Harness) -> None
         return seen >= 40
 
     await _run_until(consumer, all_seen)
-    async with h.db.sessions() as session:
+    async with h.db.engine.connect() as session:
         count = (await session.execute(select(func.count()).select_from(h.effects))).scalar_one()
         distinct = (await session.execute(select(func.count(h.effects.c.n.distinct())))).scalar_one()
     assert (count, distinct) == (20, 20)
@@ -381,7 +384,7 @@ async def test_batch_consumer_applies_batches_in_one_transaction(h: Harness) -> 
 
     await _run_until(consumer, done)
     assert max(batches) > 1
-    async with h.db.sessions() as session:
+    async with h.db.engine.connect() as session:
         assert (await session.execute(select(func.count()).select_from(h.effects))).scalar_one() == 100
 
 

@@ -12,13 +12,7 @@ from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_
 
@@ -46,13 +40,6 @@ PING_AFTER_IDLE_S = 2.0
 
 # How long a SQLite transaction waits for the write lock before "database is locked".
 SQLITE_LOCK_TIMEOUT_S = 30.0
-
-
-def dialect_name(bind: AsyncSession | AsyncConnection) -> str:
-    """The database a session or connection talks to: "postgresql" or "sqlite"."""
-    if isinstance(bind, AsyncConnection):
-        return bind.dialect.name
-    return bind.bind.dialect.name if bind.bind is not None else "sqlite"
 
 
 def new_metadata() -> MetaData:
@@ -153,14 +140,22 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
 
 class Database:
-    """Engine plus session factory; built in the service's lifespan, disposed at shutdown."""
+    """The engine of one service; built in its lifespan, disposed at shutdown."""
 
     def __init__(
         self, url: str, *, pool_size: int = 10, echo: bool = False, sqlite_driver: SqliteDriver = "loop"
     ) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size, echo=echo, sqlite_driver=sqlite_driver)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL only: connections that run each statement as its own transaction. A single
+        # statement (a claim, an outcome with its event, a relay read or marking) then costs one
+        # round trip, not three (BEGIN, the statement, COMMIT). None on SQLite, whose writes all go
+        # through BEGIN IMMEDIATE (writer first) and stay inside transactions.
+        self.autocommit: AsyncEngine | None = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else None
+        )
 
     @property
     def dialect(self) -> str:

@@ -57,7 +57,7 @@ async def main(db_url: str, nats_url: str, subject: str, total: int) -> None:
 
     relay = OutboxRelay(db, js, outbox, service="registry", batch_size=200, poll_interval_s=0.05)
     relay_task = asyncio.create_task(relay.run())
-    async with db.sessions() as session:
+    async with db.engine.connect() as session:
         done = (await session.execute(select(func.count()).select_from(ledger))).scalar_one()
     for item in range(done, total):
         async with uow.begin() as tx:

@@ -46,7 +46,7 @@ BUDGET = 12_000
 async def _count(url: str) -> int:
     db = Database(url)
     try:
-        async with db.sessions() as session:
+        async with db.engine.connect() as session:
             return int((await session.execute(text("SELECT COUNT(*) FROM inbox"))).scalar_one())
     except Exception:
         return -1  # not migrated yet
@@ -102,7 +102,7 @@ async def _snapshot(url: str) -> dict[str, object]:
     db = Database(url)
     try:
         snapshot: dict[str, object] = {}
-        async with db.sessions() as session:
+        async with db.engine.connect() as session:
             for table in TABLES:
                 rows = (await session.execute(text(figures_sql(table)))).all()
                 snapshot[table] = sorted(json.dumps([str(v) for v in row]) for row in rows)

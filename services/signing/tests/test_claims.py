@@ -125,33 +125,22 @@ async def test_on_postgresql_the_outcome_and_its_event_are_one_statement_written
         async with pg_uow.read() as session:
             return (await session.execute(select(outbox.c.id, outbox.c.data))).all()
 
-    autocommit = pg_uow.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    async def finish(worker: str, row: dict, result_sha256: str) -> bool:
+        assert pg_uow.db.autocommit is not None
+        async with pg_uow.db.autocommit.connect() as conn:
+            return await JobRepository(conn).finish_publishing(
+                job.job_id, worker, row, status=JobStatus.SIGNED, result_sha256=result_sha256,
+                field_name="f", profile_id="p",
+            )  # fmt: skip
+
     # Another worker's claim: no outcome, and no event either.
-    async with autocommit.connect() as conn:
-        assert not await JobRepository(conn).finish_publishing(
-            job.job_id,
-            "w2",
-            event(),
-            status=JobStatus.SIGNED,
-            result_sha256="b" * 64,
-            field_name="f",
-            profile_id="p",
-        )
+    assert not await finish("w2", event(), "b" * 64)
     assert await outbox_rows() == []
     assert (await _row(pg_uow, job.job_id))["status"] == "running"
 
     # Our claim: the outcome and exactly our event row, both committed.
     mine = event()
-    async with autocommit.connect() as conn:
-        assert await JobRepository(conn).finish_publishing(
-            job.job_id,
-            "w1",
-            mine,
-            status=JobStatus.SIGNED,
-            result_sha256="b" * 64,
-            field_name="f",
-            profile_id="p",
-        )
+    assert await finish("w1", mine, "b" * 64)
     assert await outbox_rows() == [(mine["id"], mine["data"])]
     row = await _row(pg_uow, job.job_id)
     assert (row["status"], row["result_sha256"], row["field_name"], row["profile_id"]) == (
@@ -163,14 +152,5 @@ async def test_on_postgresql_the_outcome_and_its_event_are_one_statement_written
     assert row["finished_at"] is not None
 
     # Done once: a second outcome finds no running claim and writes nothing.
-    async with autocommit.connect() as conn:
-        assert not await JobRepository(conn).finish_publishing(
-            job.job_id,
-            "w1",
-            event(),
-            status=JobStatus.SIGNED,
-            result_sha256="c" * 64,
-            field_name="f",
-            profile_id="p",
-        )
+    assert not await finish("w1", event(), "c" * 64)
     assert len(await outbox_rows()) == 1

@@ -15,8 +15,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_runtime.db import dialect_name
-
 
 class Inbox:
     def __init__(self, table: Table) -> None:
@@ -27,7 +25,7 @@ class Inbox:
 
     async def claim(self, session: AsyncConnection, consumer: str, event_id: str) -> bool:
         """True when this is the first time `consumer` applies `event_id`."""
-        dialect = dialect_name(session)
+        dialect = session.dialect.name
         statement = self._claims.get(dialect)
         if statement is None:
             insert = pg_insert if dialect == "postgresql" else sqlite_insert

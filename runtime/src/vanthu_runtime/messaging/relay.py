@@ -73,11 +73,11 @@ class OutboxRelay:
         # SQLite has one writer at a time (every transaction starts IMMEDIATE), so there the relay
         # reads, publishes and marks in turn.
         self._overlap = db.dialect == "postgresql"
-        # Each read and each marking is one statement: on PostgreSQL it runs on a plain connection
-        # outside a transaction, one round trip instead of three (BEGIN, the statement, ROLLBACK or
-        # COMMIT). A crash between two marking chunks leaves rows published but unmarked, which is
-        # the case the relay already handles: they are published again and JetStream drops them.
-        self._single = db.engine.execution_options(isolation_level="AUTOCOMMIT") if self._overlap else None
+        # Each read and each marking is one statement: on PostgreSQL it runs outside a transaction
+        # (`Database.autocommit`). A crash between two marking chunks leaves rows published but
+        # unmarked, which is the case the relay already handles: they are published again and
+        # JetStream drops them.
+        self._single = db.autocommit
         # Built once, bound per batch: building them anew cost more than running them at one event a batch.
         table = self.table
         self._read = (

@@ -40,7 +40,6 @@ from vanthu_analytics.domain.facts import (
 from vanthu_analytics.domain.mapping import MAPPINGS, EventView, view_of
 from vanthu_analytics.repository import DIRECTORY_TABLES, TIMELINE_TABLES, skipped_events
 from vanthu_contracts.envelope import RawEnvelope
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.uow import UnitOfWork
 
 log = logging.getLogger("vanthu.analytics.ingest")
@@ -200,19 +199,17 @@ class _Stage:
     def __init__(self, session: AsyncConnection, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
-        self.connection_info: dict[Any, Any] = {}
+        # The pooled connection's info, kept: `committed` runs once the transaction's connection
+        # has been handed back, and the mark must stay with the pooled connection.
+        self.connection_info: dict[Any, Any] = session.info
 
     @classmethod
     async def open(cls, session: AsyncConnection) -> _Stage:
-        dialect = dialect_name(session)
-        dialect = "postgresql" if dialect == "postgresql" else "sqlite"
-        stage = cls(session, dialect)
-        connection = session
-        stage.connection_info = connection.info
-        if not connection.info.get(_STAGED):
+        stage = cls(session, "postgresql" if session.dialect.name == "postgresql" else "sqlite")
+        if not session.info.get(_STAGED):
             # Temporary tables live as long as the connection; created in a transaction that rolls
             # back they vanish again, so the mark is set only once a batch has committed.
-            for ddl in _STAGE_DDL[dialect]:
+            for ddl in _STAGE_DDL[stage.dialect]:
                 await session.execute(text(ddl))
             for name in TIMELINE_TABLES:
                 await stage.timeline_table(name)
@@ -238,8 +235,7 @@ class _Stage:
         await self.session.execute(text(ddl))
 
     async def _driver(self) -> Any:
-        connection = self.session
-        raw = await connection.get_raw_connection()
+        raw = await self.session.get_raw_connection()
         return raw.driver_connection
 
     async def _load(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -279,7 +275,7 @@ class _Stage:
 
 
 def _insert_for(session: AsyncConnection):
-    dialect = dialect_name(session)
+    dialect = session.dialect.name
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 

@@ -22,7 +22,6 @@ from vanthu_analytics.domain.durations import MEDIAN, P90, bucket_sql, in_bucket
 from vanthu_analytics.domain.periods import Period, subtree
 from vanthu_analytics.settings import AnalyticsSettings
 from vanthu_contracts.events import analytics as codes
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import UnitOfWork
 
@@ -263,7 +262,7 @@ class ReportService:
         arrays; SQLite the histogram's rows. Python finds the percentiles (`domain.durations`)."""
         histogram, params = self._histogram(period, scope, grouping)
         ordered = f"SELECT agency, k, stage, bucket, c FROM ({histogram}) h ORDER BY 1, 2, 3, 4"
-        postgres = dialect_name(session) == "postgresql"
+        postgres = session.dialect.name == "postgresql"
         if postgres:
             # Walking the primary key gives the rows in this order; with its default cost of a
             # random page (4, for spinning disks) PostgreSQL sorted them instead, three times

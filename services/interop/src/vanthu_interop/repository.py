@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_runtime.db import dialect_name, new_metadata
+from vanthu_runtime.db import new_metadata
 from vanthu_runtime.messaging.tables import messaging_tables
 
 metadata = new_metadata()
@@ -194,7 +194,7 @@ _INSERTS_ONCE: dict[tuple[str, Table], Any] = {}
 def _insert_once(session: AsyncConnection, table: Table) -> Any:
     # Built once per table, the values passed as parameters: a statement built with .values() on
     # every call costs SQLAlchemy a new cache key each time, a fifth of a short insert's CPU.
-    dialect = dialect_name(session)
+    dialect = session.dialect.name
     key = (dialect, table)
     statement = _INSERTS_ONCE.get(key)
     if statement is None:

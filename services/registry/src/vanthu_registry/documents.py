@@ -23,7 +23,6 @@ from vanthu_registry.domain.access import Grant, GrantKind, can_see
 from vanthu_registry.domain.text import fold, search_body
 from vanthu_registry.storage import StoredFile
 from vanthu_registry.tables import access_grants, document_files, document_search, documents, users
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import Tx
 
@@ -35,7 +34,7 @@ def now() -> datetime:
 
 
 def is_sqlite(session: AsyncConnection) -> bool:
-    return dialect_name(session) == "sqlite"
+    return session.dialect.name == "sqlite"
 
 
 async def load(session: AsyncConnection, document_id: str) -> Doc | None:

@@ -33,7 +33,6 @@ from vanthu_registry.caller import Caller
 from vanthu_registry.domain.doctypes import UnknownDocumentType, document_type
 from vanthu_registry.domain.documents import Direction
 from vanthu_registry.tables import numbering_series, registers
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import UnitOfWork
 
@@ -220,7 +219,7 @@ async def number_documents(
     On PostgreSQL one statement takes the whole range and writes it on the documents and their
     search entries, so the register row is locked for one round trip and the commit, whatever
     the group's size."""
-    if dialect_name(session) != "postgresql":
+    if session.dialect.name != "postgresql":
         return [
             await _number_one_portably(session, register_id, year, document_id, state, registered_at)
             for document_id in document_ids
@@ -286,7 +285,7 @@ class RegisterService:
             self._registers[key] = found
             return found
         async with self.uow.begin() as tx:
-            insert = pg_insert if dialect_name(tx.session) == "postgresql" else sqlite_insert
+            insert = pg_insert if tx.session.dialect.name == "postgresql" else sqlite_insert
             await tx.session.execute(
                 insert(registers)
                 .values(

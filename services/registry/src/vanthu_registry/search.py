@@ -30,7 +30,6 @@ from vanthu_registry.caller import Caller
 from vanthu_registry.domain.access import GrantKind, is_unit_head, sees_everything_public
 from vanthu_registry.domain.text import fold, query_tokens
 from vanthu_registry.tables import access_grants, document_search, documents
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import UnitOfWork
 
@@ -176,7 +175,7 @@ class SearchService:
         sort_column = query.sort.lstrip("-+")
         descending = query.sort.startswith("-")
         async with self.uow.begin() as tx:
-            dialect = dialect_name(tx.session)
+            dialect = tx.session.dialect.name
             tokens = query_tokens(query.q)
             plain_text_search = (
                 dialect == "postgresql" and tokens and sort_column == "sort_at"

@@ -110,12 +110,8 @@ class SignJobService:
         self.allowed_modules = allowed_modules
         self._images: dict[str, stamps.LoadedImage] = {}
         self._profiles: dict[tuple[str, str, str | None, str | None], tuple[StoredProfile, float]] = {}
-        # SQLite's writer-first transactions are the runtime's (BEGIN IMMEDIATE): claims stay inside them there.
-        self._autocommit = (
-            uow.db.engine.execution_options(isolation_level="AUTOCOMMIT")
-            if uow.db.dialect == "postgresql"
-            else None
-        )
+        # PostgreSQL: the claim and the outcome are single statements outside a transaction.
+        self._autocommit = uow.db.autocommit
 
     async def run(self, job: SignDocument, delivered: Delivered) -> JobResult:
         # The source is read while the claim is written: a first delivery (the usual case) needs

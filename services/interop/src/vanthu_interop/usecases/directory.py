@@ -15,7 +15,6 @@ from vanthu_interop.axis.client import AxisClient, AxisRefused
 from vanthu_interop.repository import Repository, partners
 from vanthu_interop.settings import OwnAgency
 from vanthu_interop.usecases.context import Context, publish
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.uow import Tx
 
 log = logging.getLogger("vanthu.interop.directory")
@@ -86,7 +85,7 @@ class Directory:
                 for r in rows
                 if r["code"] in existing and existing[r["code"]] != (r["code102"], r["old_code"], r["name"])
             )
-            dialect = dialect_name(tx.session)
+            dialect = tx.session.dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             for start in range(0, len(rows), _BATCH):
                 statement = insert(partners).values(rows[start : start + _BATCH])

@@ -11,12 +11,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.errors import VERSION_CONFLICT
-from vanthu_runtime.db import dialect_name
 from vanthu_runtime.errors import AppError
 
 
 def _insert(session: AsyncConnection):
-    dialect = dialect_name(session)
+    dialect = session.dialect.name
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
