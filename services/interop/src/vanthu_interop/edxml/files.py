@@ -176,7 +176,8 @@ def single_entry(path: Path, attachment_name: str | None) -> zipfile.ZipInfo | N
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            entries = [i for i in archive.infolist() if not i.is_dir()]
+            # Not ZipInfo.is_dir(): it raises IndexError on an entry with an empty name.
+            entries = [i for i in archive.infolist() if not i.filename.endswith("/")]
     except UNZIP_ERRORS:
         return None
     if len(entries) != 1 or entries[0].flag_bits & 0x1:  # encrypted: leave it alone
