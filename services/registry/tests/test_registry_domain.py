@@ -156,6 +156,20 @@ def test_audit_chain_detects_each_kind_of_tampering() -> None:
     assert [p.kind for p in audit.verify(entries[:4], *head)] == ["truncated"]
 
 
+def test_anchors_check_only_their_own_log() -> None:
+    entries = _chain(5)
+    hashes = {e.seq: e.hash for e in entries}
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ours = [audit.Anchor(entries[0].hash, seq, entries[seq - 1].hash, at) for seq in (2, 5)]
+    other = audit.Anchor("f" * 64, 9, "e" * 64, at)  # another registry on the same event stream
+    assert audit.check_anchors(hashes, [*ours, other]) == (2, [])
+    forged = {**hashes, 2: "0" * 64}
+    assert [p.kind for p in audit.check_anchors(forged, ours)[1]] == ["rewritten"]
+    assert [p.kind for p in audit.check_anchors({s: h for s, h in hashes.items() if s < 5}, ours)[1]] == ["truncated"]
+    assert [p.kind for p in audit.check_anchors({**hashes, 1: "1" * 64}, ours)[1]] == ["unanchored"]
+    assert audit.check_anchors({}, [other]) == (0, [])  # an empty log has nothing to anchor
+
+
 def test_work_file_codes() -> None:
     assert workfiles.file_notation(1, "TCCB") == "01.TCCB"
     assert workfiles.roman(14) == "XIV"

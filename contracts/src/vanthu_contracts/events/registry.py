@@ -190,6 +190,30 @@ DOCUMENT_SECRET_GRANTED = event(
 )
 
 
+
+class AuditSealed(BaseModel):
+    """An anchor of the registry's audit log, kept outside its database.
+
+    The audit log is a hash chain: entry n's hash covers entry n and, through hash(n-1), every
+    entry before it. Someone able to write the database could still rewrite entries and compute
+    every hash again, or cut the newest entries and move the head back; the chain alone would
+    not show it. These anchors, published as the log grows and kept in the event stream (and by
+    any subscriber, e.g. the province's log archive), do: `vanthu audit verify --anchors` checks
+    the log against them.
+    """
+
+    chain: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hash of the log's first entry: which log this is")
+    seq: int = Field(ge=1, description="The entry the log had reached when sealed")
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="That entry's hash")
+    sealed_at: datetime
+
+
+AUDIT_SEALED = event(
+    "registry.audit.sealed",
+    AuditSealed,
+    "The audit log's hash chain reached this entry: an anchor kept outside the registry's database",
+)
+
 # -- issuing over request/reply --------------------------------------------------------
 # Routing calls this after the signer has signed an approved draft: it needs the number
 # back at once (to stamp it and send the document on), so it is an RPC, not an event.
@@ -455,4 +479,9 @@ DUPLICATE_WARNING = define(
     409,
     "Cảnh báo: văn bản có thể trùng với văn bản đã đăng ký (mã định danh hoặc số, ký hiệu, cơ quan ban hành).",
     "Warning: this may duplicate a registered document (same id, or same number, notation and issuer).",
+)
+AUDIT_ANCHORS_UNREADABLE = _bad(
+    "audit_anchors_unreadable",
+    "Không đọc được các mốc của nhật ký.",
+    "The audit log's anchors cannot be read.",
 )

@@ -88,7 +88,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
         background.append(
             asyncio.create_task(
-                Sealer(runtime.uow, settings.audit_seal_interval_s).run(), name="registry-audit-sealer"
+                Sealer(runtime.uow, settings.audit_seal_interval_s, settings.audit_anchor_interval_s).run(),
+                name="registry-audit-sealer",
             )
         )
         if settings.text_index_enabled:

@@ -8,6 +8,10 @@ sealer then moves pending entries into `audit_log` in order: it locks the head r
 one transaction. Requests never wait on the chain's single lock; one sealer at a time
 (per database) holds it. Entries are sealed within about a second; `verify` checks the
 sealed chain and reports how many wait.
+
+Every `anchor_interval_s` (and at the first sealing after start) the sealing transaction also
+queues `registry.audit.sealed` with the head it reached: anchors kept outside this database,
+against which `verify_log` can check a log whose chain was rewritten consistently or cut.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_contracts.envelope import new_event_id
+from vanthu_contracts.envelope import Envelope, new_event_id
+from vanthu_contracts.events import registry as contract
 from vanthu_registry.caller import Caller
-from vanthu_registry.domain.audit import AuditEntry, Problem, chain_hash, verify
+from vanthu_registry.domain.audit import Anchor, AuditEntry, Problem, chain_hash, check_anchors, verify
 from vanthu_registry.tables import audit_head, audit_log, audit_pending
 from vanthu_runtime.uow import UnitOfWork
 
@@ -82,8 +88,9 @@ def _entry(row: Any, seq: int, prev_hash: str, digest: str = "") -> AuditEntry:
     )
 
 
-async def seal(uow: UnitOfWork, batch: int = 250) -> int:
-    """Chain up to `batch` pending entries; returns how many were sealed.
+async def seal(uow: UnitOfWork, batch: int = 250, *, anchor: bool = False) -> int:
+    """Chain up to `batch` pending entries; returns how many were sealed. With `anchor`, the
+    head reached is published (`registry.audit.sealed`) in the same transaction.
 
     Small batches keep each pass short, so the event loop it shares with requests is
     never held for long."""
@@ -107,20 +114,38 @@ async def seal(uow: UnitOfWork, batch: int = 250) -> int:
         await session.execute(audit_log.insert(), values)
         await session.execute(delete(audit_pending).where(audit_pending.c.id.in_([r.id for r in rows])))
         await session.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+        if anchor:
+            first = values[0]["hash"] if head.seq == 0 else await _first_hash(session)
+            payload = contract.AuditSealed(chain=first, seq=seq, hash=prev, sealed_at=datetime.now(UTC))
+            await tx.publish(Envelope(type=contract.AUDIT_SEALED.type, source="registry", payload=payload))
     return len(rows)
 
 
-class Sealer:
-    """Background task: seal pending entries every `interval_s` seconds."""
+async def _first_hash(session: AsyncConnection) -> str:
+    return (await session.execute(select(audit_log.c.hash).where(audit_log.c.seq == 1))).scalar_one()
 
-    def __init__(self, uow: UnitOfWork, interval_s: float = 0.5) -> None:
+
+class Sealer:
+    """Background task: seal pending entries every `interval_s` seconds; anchor the head at the
+    first sealing and then at most every `anchor_interval_s` (0: every sealing)."""
+
+    def __init__(self, uow: UnitOfWork, interval_s: float = 0.5, anchor_interval_s: float = 30.0) -> None:
         self.uow = uow
         self.interval_s = interval_s
+        self.anchor_interval_s = anchor_interval_s
+        self._anchored_at: float | None = None
+
+    def _anchor_due(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return self._anchored_at is None or now - self._anchored_at >= self.anchor_interval_s
 
     async def run(self) -> None:
         while True:
             try:
-                sealed = await seal(self.uow)
+                anchor = self._anchor_due()
+                sealed = await seal(self.uow, anchor=anchor)
+                if sealed and anchor:
+                    self._anchored_at = asyncio.get_running_loop().time()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -144,12 +169,24 @@ async def entries(session: AsyncConnection, batch: int = 5000) -> AsyncIterator[
         after = rows[-1].seq
 
 
-async def verify_log(session: AsyncConnection) -> tuple[int, list[Problem], int]:
-    """(sealed entries checked, problems found, entries still waiting to be sealed)."""
+@dataclass
+class Verification:
+    checked: int  # sealed entries
+    problems: list[Problem]
+    waiting: int  # entries not sealed yet
+    anchors: int | None = None  # anchors of this log checked; None: not asked for
+
+
+async def verify_log(session: AsyncConnection, anchors: list[Anchor] | None = None) -> Verification:
+    """Check the sealed chain against itself and its head, and against `anchors` if given."""
     head = (await session.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1))).one()
     collected = [e async for e in entries(session)]
     waiting = (await session.execute(select(func.count()).select_from(audit_pending))).scalar_one()
-    return len(collected), verify(collected, head.seq, head.hash), waiting
+    report = Verification(len(collected), verify(collected, head.seq, head.hash), waiting)
+    if anchors is not None:
+        report.anchors, problems = check_anchors({e.seq: e.hash for e in collected}, anchors)
+        report.problems += problems
+    return report
 
 
 async def trail(session: AsyncConnection, target_id: str, limit: int = 200) -> list[dict[str, Any]]:

@@ -102,20 +102,50 @@ def import_org(
         raise typer.Exit(code=2)
 
 
+ANCHORS = typer.Option(
+    None,
+    "--anchors",
+    help="Also check the log against its anchors (registry.audit.sealed): 'nats' reads them from the events "
+    "stream, a path reads a JSON-lines copy a subscriber kept",
+)
+NATS_URL = typer.Option(None, "--nats-url", help="Default: VANTHU_REGISTRY_NATS_URL or the registry's default")
+
+
 @audit_app.command("verify")
-def verify_audit(database_url: str | None = DATABASE_URL) -> None:
+def verify_audit(
+    database_url: str | None = DATABASE_URL, anchors: str | None = ANCHORS, nats_url: str | None = NATS_URL
+) -> None:
     """Kiểm tra chuỗi băm của nhật ký / verify the audit hash chain (exit 1 on tampering)."""
-    from vanthu_registry.audit import verify_log
+    from vanthu_registry import anchors as anchor_sources
+    from vanthu_registry.audit import Verification, verify_log
+    from vanthu_registry.settings import RegistrySettings
+    from vanthu_runtime.errors import AppError
 
     console = Console()
 
-    async def run() -> tuple[int, list, int]:
+    async def run() -> Verification:
+        found = None
+        if anchors == "nats":
+            found = await anchor_sources.from_stream(nats_url or RegistrySettings().nats_url)
+        elif anchors is not None:
+            found = anchor_sources.from_file(Path(anchors))
         async with registry_uow(database_url) as uow, uow.read() as session:
-            return await verify_log(session)
+            return await verify_log(session, found)
 
-    checked, problems, waiting = asyncio.run(run())
-    if waiting:
-        console.print(f"{waiting} mục chưa được niêm phong / entries not sealed yet (the registry seals them within seconds)")
+    try:
+        report = asyncio.run(run())
+    except AppError as exc:
+        body = exc.body()
+        line = f"error {body.code}: {body.message_vi} / {body.message_en} {body.details.get('reason', '')}"
+        console.print(line.rstrip(), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    checked, problems = report.checked, report.problems
+    if report.waiting:
+        console.print(
+            f"{report.waiting} mục chưa được niêm phong / entries not sealed yet (the registry seals them within seconds)"
+        )
+    if report.anchors is not None:
+        console.print(f"{report.anchors} mốc của nhật ký này / anchors of this log checked")
     if not problems:
         console.print(f"[green]OK[/green]: {checked} mục nhật ký, chuỗi băm nguyên vẹn / {checked} entries, chain intact")
         return

@@ -32,6 +32,11 @@ class RegistrySettings(ServiceSettings):
     text_index_interval_s: float = Field(1.0, description="How often the PDF text-layer indexer looks for work")
     text_index_enabled: bool = True
     audit_seal_interval_s: float = Field(0.5, description="How often pending audit entries are chained")
+    audit_anchor_interval_s: float = Field(
+        30.0,
+        ge=0,
+        description="How often the audit log's head is published as an anchor (registry.audit.sealed); 0 = every sealing",
+    )
     # Prints
     font_regular: Path = Field(
         Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"),

@@ -415,6 +415,7 @@ MAPPINGS: dict[str, Mapping] = {
     ),
     "registry.document.returned": Mapping(1, counted("returned", "returned_at"), "returned to sender"),
     "registry.document.secret_granted": Mapping(1, ignored, "access, not activity: no figure"),
+    "registry.audit.sealed": Mapping(1, ignored, "the audit log's anchor: no figure"),
     "registry.document.issued": Mapping(
         1, document_issued, "issued, digitally signed, without draft, recipients"
     ),

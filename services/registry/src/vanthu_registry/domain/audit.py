@@ -5,13 +5,18 @@ sequence number included). Changing an entry breaks its own hash; moving one
 breaks the links around it; deleting one leaves a hole in the sequence and a
 link that points at nothing; cutting the tail disagrees with the head record
 kept beside the log. `verify` finds the first of each.
+
+Someone able to write the database can also rewrite entries and compute every hash (and the
+head) again, or cut the newest entries and move the head back: the chain stays consistent.
+Anchors (the hash the log had at some entry, published outside the database as the log grows)
+catch both: `check_anchors` compares the log with them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,7 +62,7 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
 @dataclass(frozen=True)
 class Problem:
     seq: int
-    kind: str  # modified | reordered | deleted | truncated
+    kind: str  # modified | reordered | deleted | truncated | rewritten | unanchored
     detail: str
 
 
@@ -84,3 +89,39 @@ def verify(entries: Iterable[AuditEntry], head_seq: int, head_hash: str) -> list
             Problem(last_seq, "truncated", f"the log ends at {last_seq} but the head says {head_seq}")
         )
     return problems
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The log `chain` (its first entry's hash) had reached entry `seq`, with `hash`, at `sealed_at`."""
+
+    chain: str
+    seq: int
+    hash: str
+    sealed_at: datetime
+
+
+def check_anchors(hashes: Mapping[int, str], anchors: Iterable[Anchor]) -> tuple[int, list[Problem]]:
+    """(anchors of this log checked, problems). `hashes` maps each entry of the log to its stored
+    hash. Anchors of other logs (other registries on the same event stream) are left aside; if
+    there are some and none names this log, its first entry was changed."""
+    problems: list[Problem] = []
+    first = hashes.get(1)
+    head = max(hashes, default=0)
+    ours = others = 0
+    for anchor in sorted(anchors, key=lambda a: a.seq):
+        if anchor.chain != first:
+            others += 1
+            continue
+        ours += 1
+        if anchor.seq > head:
+            problems.append(
+                Problem(anchor.seq, "truncated", f"anchored at entry {anchor.seq} on {anchor.sealed_at:%Y-%m-%d %H:%M}, the log ends at {head}")
+            )
+        elif hashes.get(anchor.seq) != anchor.hash:
+            problems.append(
+                Problem(anchor.seq, "rewritten", f"the entry differs from the one anchored on {anchor.sealed_at:%Y-%m-%d %H:%M}")
+            )
+    if first is not None and others and not ours:
+        problems.append(Problem(1, "unanchored", f"no anchor names this log, {others} name another: its first entry was changed"))
+    return ours, problems

@@ -1,0 +1,80 @@
+"""The audit log's anchors read back: from the event stream, or from a file a subscriber kept.
+
+The registry publishes `registry.audit.sealed` as its audit log grows (audit.py). The events
+stream keeps every event, so `vanthu audit verify --anchors nats` reads them there; a province
+that archives events elsewhere (its log archive, a SIEM) passes that copy as a file instead:
+one JSON object per line, either the whole event envelope or only its payload.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from vanthu_contracts.events import registry as contract
+from vanthu_contracts.streams import EVENTS_STREAM
+from vanthu_contracts.subjects import event_subject
+from vanthu_registry.domain.audit import Anchor
+from vanthu_runtime.errors import AppError
+
+
+def _unreadable(reason: str) -> AppError:
+    return AppError(contract.AUDIT_ANCHORS_UNREADABLE, {"reason": reason})
+
+
+def _anchor(data: dict) -> Anchor:
+    sealed = contract.AuditSealed.model_validate(data.get("payload", data))
+    return Anchor(chain=sealed.chain, seq=sealed.seq, hash=sealed.hash, sealed_at=sealed.sealed_at)
+
+
+def from_file(path: Path) -> list[Anchor]:
+    anchors = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise _unreadable(f"{path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            anchors.append(_anchor(json.loads(line)))
+        except (ValueError, ValidationError, AttributeError) as exc:
+            reason = str(exc).splitlines()[0]
+            raise _unreadable(f"{path}:{number}: {reason}") from None
+    return anchors
+
+
+async def from_stream(nats_url: str, timeout_s: float = 10.0) -> list[Anchor]:
+    """Every anchor in the events stream, oldest first."""
+    import nats
+    from nats.errors import Error as NatsError
+    from nats.js.api import DeliverPolicy
+    from nats.js.errors import NotFoundError
+
+    subject = event_subject(contract.AUDIT_SEALED.type)
+    try:
+        nc = await nats.connect(nats_url, connect_timeout=timeout_s, max_reconnect_attempts=0)
+    except (OSError, NatsError) as exc:
+        raise _unreadable(f"NATS {nats_url}: {exc or type(exc).__name__}") from None
+    try:
+        js = nc.jetstream()
+        try:
+            last = await js.get_last_msg(EVENTS_STREAM.name, subject)
+        except NotFoundError:
+            return []
+        anchors = []
+        subscription = await js.subscribe(subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+        try:
+            while True:
+                msg = await subscription.next_msg(timeout=timeout_s)
+                anchors.append(_anchor(json.loads(msg.data)))
+                if msg.metadata.sequence.stream >= last.seq:
+                    return anchors
+        finally:
+            await subscription.unsubscribe()
+    except TimeoutError:
+        raise _unreadable(f"NATS {nats_url}: no answer within {timeout_s:g} s") from None
+    finally:
+        await nc.close()
