@@ -163,6 +163,7 @@ def test_anchors_check_only_their_own_log() -> None:
     ours = [audit.Anchor(entries[0].hash, seq, entries[seq - 1].hash, at) for seq in (2, 5)]
     other = audit.Anchor("f" * 64, 9, "e" * 64, at)  # another registry on the same event stream
     assert audit.check_anchors(hashes, [*ours, other]) == (2, [])
+    assert [p.kind for p in audit.check_anchors(hashes, [])[1]] == ["unanchored"]  # anchors removed
     forged = {**hashes, 2: "0" * 64}
     assert [p.kind for p in audit.check_anchors(forged, ours)[1]] == ["rewritten"]
     assert [p.kind for p in audit.check_anchors({s: h for s, h in hashes.items() if s < 5}, ours)[1]] == ["truncated"]

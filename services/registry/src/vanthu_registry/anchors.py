@@ -69,7 +69,11 @@ async def from_stream(nats_url: str, timeout_s: float = 10.0) -> list[Anchor]:
         try:
             while True:
                 msg = await subscription.next_msg(timeout=timeout_s)
-                anchors.append(_anchor(json.loads(msg.data)))
+                try:
+                    anchors.append(_anchor(json.loads(msg.data)))
+                except (ValueError, ValidationError, AttributeError) as exc:
+                    seq = msg.metadata.sequence.stream
+                    raise _unreadable(f"{EVENTS_STREAM.name} #{seq}: {str(exc).splitlines()[0]}") from None
                 if msg.metadata.sequence.stream >= last.seq:
                     return anchors
         finally:

@@ -103,8 +103,10 @@ class Anchor:
 
 def check_anchors(hashes: Mapping[int, str], anchors: Iterable[Anchor]) -> tuple[int, list[Problem]]:
     """(anchors of this log checked, problems). `hashes` maps each entry of the log to its stored
-    hash. Anchors of other logs (other registries on the same event stream) are left aside; if
-    there are some and none names this log, its first entry was changed."""
+    hash. Anchors of other logs (other registries on the same event stream) are left aside. A log
+    with entries and no anchor of its own is a problem: its first entry was changed (when anchors
+    of another log are there), or its anchors were removed (the registry anchors at its first
+    sealing)."""
     problems: list[Problem] = []
     first = hashes.get(1)
     head = max(hashes, default=0)
@@ -122,6 +124,7 @@ def check_anchors(hashes: Mapping[int, str], anchors: Iterable[Anchor]) -> tuple
             problems.append(
                 Problem(anchor.seq, "rewritten", f"the entry differs from the one anchored on {anchor.sealed_at:%Y-%m-%d %H:%M}")
             )
-    if first is not None and others and not ours:
-        problems.append(Problem(1, "unanchored", f"no anchor names this log, {others} name another: its first entry was changed"))
+    if first is not None and not ours:
+        why = f"{others} name another log: its first entry was changed" if others else "the anchors are missing"
+        problems.append(Problem(1, "unanchored", f"no anchor names this log; {why}"))
     return ours, problems
