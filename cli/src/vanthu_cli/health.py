@@ -32,7 +32,7 @@ async def probe_nats(url: str, timeout_s: float = 2.0) -> Health:
     """Healthy when a client can connect and JetStream answers for its account."""
     from nats.errors import Error as NatsError
 
-    from vanthu_cli.nats_client import connect_once
+    from vanthu_runtime.messaging.connection import connect_once
 
     try:
         nc = await connect_once(url, name="vanthu-status", timeout_s=timeout_s)

@@ -28,7 +28,7 @@ async def provision_at(
     (a compose one-shot or a Helm Job may start before NATS accepts clients)."""
     from nats.errors import Error as NatsError
 
-    from vanthu_cli.nats_client import connect_once
+    from vanthu_runtime.messaging.connection import connect_once
 
     deadline = time.monotonic() + wait_s
     while True:

@@ -191,6 +191,9 @@ async def test_anchors_outside_the_database_catch_a_consistently_rewritten_or_cu
     code, output = await asyncio.to_thread(_verify, first_changed, "--anchors", str(anchors_file))
     assert code == 1 and "unanchored" in output, output
 
+    code, output = await asyncio.to_thread(_verify, intact, "--anchors", "nats", "--nats-url", _nobody_listening())
+    assert code == 2 and "error registry.audit_anchors_unreadable" in output, output
+
     (tmp_path / "bad.jsonl").write_text('{"seq": "một"}\n')
     code, output = await asyncio.to_thread(_verify, intact, "--anchors", str(tmp_path / "bad.jsonl"))
     assert code == 2 and "error registry.audit_anchors_unreadable" in output and "bad.jsonl:1" in output, output
@@ -204,3 +207,11 @@ async def _copy_file(url: str, target: Path) -> str:
     with sqlite3.connect(url.split("///", 1)[1]) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     return f"sqlite+aiosqlite:///{target}"
+
+
+def _nobody_listening() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"nats://127.0.0.1:{s.getsockname()[1]}"

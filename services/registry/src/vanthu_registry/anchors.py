@@ -46,17 +46,20 @@ def from_file(path: Path) -> list[Anchor]:
     return anchors
 
 
-async def from_stream(nats_url: str, timeout_s: float = 10.0) -> list[Anchor]:
+async def from_stream(nats_url: str, creds_file: str | None = None, timeout_s: float = 10.0) -> list[Anchor]:
     """Every anchor in the events stream, oldest first."""
-    import nats
     from nats.errors import Error as NatsError
     from nats.js.api import DeliverPolicy
     from nats.js.errors import NotFoundError
 
+    from vanthu_runtime.messaging.connection import connect_once
+
     subject = event_subject(contract.AUDIT_SEALED.type)
     try:
-        nc = await nats.connect(nats_url, connect_timeout=timeout_s, max_reconnect_attempts=0)
-    except (OSError, NatsError) as exc:
+        nc = await connect_once(
+            nats_url, name="vanthu-audit-verify", timeout_s=timeout_s, creds_file=creds_file
+        )
+    except (OSError, TimeoutError, NatsError) as exc:
         raise _unreadable(f"NATS {nats_url}: {exc or type(exc).__name__}") from None
     try:
         js = nc.jetstream()

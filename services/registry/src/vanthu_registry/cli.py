@@ -126,7 +126,9 @@ def verify_audit(
     async def run() -> Verification:
         found = None
         if anchors == "nats":
-            found = await anchor_sources.from_stream(nats_url or RegistrySettings().nats_url)
+            settings = RegistrySettings()
+            creds = str(settings.nats_creds_file) if settings.nats_creds_file else None
+            found = await anchor_sources.from_stream(nats_url or settings.nats_url, creds)
         elif anchors is not None:
             found = anchor_sources.from_file(Path(anchors))
         async with registry_uow(database_url) as uow, uow.read() as session:
