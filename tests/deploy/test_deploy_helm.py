@@ -265,6 +265,26 @@ def test_the_test_command_is_a_value(helm: Any) -> None:
     assert container["command"] == ["vanthu", "demo", "journey"] and "args" not in container
 
 
+def test_a_cron_job_checks_the_audit_log_against_its_anchors(
+    rendered: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, documents = rendered
+    [cron] = of_kind(documents, "CronJob").values()
+    assert component(cron) == "audit-verify" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    job = cron["spec"]["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 0  # a failure stays failed: it is the alert
+    [container] = job["template"]["spec"]["containers"]
+    assert container["command"] == ["vanthu", "audit", "verify", "--anchors", "nats"]
+    env = {e["name"]: e for e in container["env"]}
+    assert "secretKeyRef" in env["VANTHU_REGISTRY_DATABASE_URL"]["valueFrom"]
+    assert "VANTHU_NATS_URL" in env
+
+
+def test_the_audit_cron_job_goes_with_the_registry(helm: Any) -> None:
+    assert not of_kind(render(helm, {"auditVerify": {"enabled": False}}), "CronJob")
+    assert not of_kind(render(helm, {"services": {"registry": {"enabled": False}}}), "CronJob")
+
+
 def test_secrets_are_only_referenced_never_rendered(rendered: tuple[str, list[dict[str, Any]]]) -> None:
     value_set, documents = rendered
     assert not of_kind(documents, "Secret"), "the chart must not carry secret values"
