@@ -39,7 +39,9 @@ DATABASE_URL = typer.Option(None, "--database-url", help="Default: VANTHU_REGIST
 
 
 @asynccontextmanager
-async def registry_uow(database_url: str | None) -> AsyncIterator[UnitOfWork]:
+async def registry_uow(database_url: str | None, *, migrate: bool = True) -> AsyncIterator[UnitOfWork]:
+    """The registry's database; `migrate` brings its schema up to date first (an import writes,
+    a check only reads and must not change the schema under a running deployment)."""
     from vanthu_registry.app import MIGRATIONS
     from vanthu_registry.settings import RegistrySettings
     from vanthu_registry.tables import inbox, outbox
@@ -51,7 +53,8 @@ async def registry_uow(database_url: str | None) -> AsyncIterator[UnitOfWork]:
     url = database_url or RegistrySettings().database_url
     if url.startswith("sqlite"):
         Path(url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
-    await upgrade(MIGRATIONS, url)
+    if migrate:
+        await upgrade(MIGRATIONS, url)
     db = Database(url)
     try:
         yield UnitOfWork(db, Outbox(outbox), Inbox(inbox))
@@ -131,7 +134,7 @@ def verify_audit(
             found = await anchor_sources.from_stream(nats_url or settings.nats_url, creds)
         elif anchors is not None:
             found = anchor_sources.from_file(Path(anchors))
-        async with registry_uow(database_url) as uow, uow.read() as session:
+        async with registry_uow(database_url, migrate=False) as uow, uow.read() as session:
             return await verify_log(session, found)
 
     try:
