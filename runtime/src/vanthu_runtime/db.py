@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.dialects import postgresql as _postgresql
+from sqlalchemy.dialects import sqlite as _sqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
@@ -44,6 +46,13 @@ SQLITE_LOCK_TIMEOUT_S = 30.0
 
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def dialect_insert(dialect: str | AsyncConnection) -> Any:
+    """The INSERT construct of the dialect (a name, or a connection's), the one with
+    `on_conflict_do_nothing` / `on_conflict_do_update`: PostgreSQL's, else SQLite's."""
+    name = dialect if isinstance(dialect, str) else dialect.dialect.name
+    return _postgresql.insert if name == "postgresql" else _sqlite.insert
 
 
 def is_sqlite(url: str) -> bool:

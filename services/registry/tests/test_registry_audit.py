@@ -14,6 +14,7 @@ from registry_support import Harness, eventually, register, registry_settings, s
 from typer.testing import CliRunner
 
 from vanthu_cli.main import build_app
+from vanthu_testing._process import reserve_free_ports
 
 pytestmark = [pytest.mark.nats]
 
@@ -37,10 +38,7 @@ async def _sealed(h: Harness) -> None:
 
 async def _copy(h: Harness, target: Path) -> str:
     await _sealed(h)
-    source = h.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite+aiosqlite:///{target}"
+    return _copy_file(h.settings.database_url, target)
 
 
 def _tamper(url: str, *statements: str) -> None:
@@ -172,7 +170,7 @@ async def test_anchors_outside_the_database_catch_a_consistently_rewritten_or_cu
     anchored = int(output.split(" mốc")[0].split()[-1])
     assert anchored >= len(published) >= 1  # other tests' logs on the same stream are left aside
 
-    rewritten = await _copy_file(intact, tmp_path / "rewritten.db")
+    rewritten = _copy_file(intact, tmp_path / "rewritten.db")
     await _rewrite(rewritten, 2, "ke-gian")
     code, output = await asyncio.to_thread(_verify, rewritten)
     assert code == 0, output  # the chain alone cannot tell
@@ -180,18 +178,18 @@ async def test_anchors_outside_the_database_catch_a_consistently_rewritten_or_cu
         code, output = await asyncio.to_thread(_verify, rewritten, *options)
         assert code == 1 and "rewritten" in output, output
 
-    cut = await _copy_file(intact, tmp_path / "cut.db")
+    cut = _copy_file(intact, tmp_path / "cut.db")
     await _cut(cut)
     assert (await asyncio.to_thread(_verify, cut))[0] == 0
     code, output = await asyncio.to_thread(_verify, cut, *nats_options)
     assert code == 1 and "truncated" in output, output
 
-    first_changed = await _copy_file(intact, tmp_path / "first.db")
+    first_changed = _copy_file(intact, tmp_path / "first.db")
     await _rewrite(first_changed, 1, "ke-gian")
     code, output = await asyncio.to_thread(_verify, first_changed, "--anchors", str(anchors_file))
     assert code == 1 and "unanchored" in output, output
 
-    code, output = await asyncio.to_thread(_verify, intact, "--anchors", "nats", "--nats-url", _nobody_listening())
+    code, output = await asyncio.to_thread(_verify, intact, "--anchors", "nats", "--nats-url", f"nats://127.0.0.1:{reserve_free_ports(1)[0]}")
     assert code == 2 and "error registry.audit_anchors_unreadable" in output, output
 
     (tmp_path / "bad.jsonl").write_text('{"seq": "một"}\n')
@@ -203,15 +201,8 @@ async def _nonempty(items: list) -> bool:  # type: ignore[type-arg]
     return bool(items)
 
 
-async def _copy_file(url: str, target: Path) -> str:
+def _copy_file(url: str, target: Path) -> str:
+    """A copy of a SQLite database (the online backup API: consistent while the app writes)."""
     with sqlite3.connect(url.split("///", 1)[1]) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     return f"sqlite+aiosqlite:///{target}"
-
-
-def _nobody_listening() -> str:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"nats://127.0.0.1:{s.getsockname()[1]}"

@@ -154,11 +154,9 @@ async def _served(app: Any, base_url: str, port: int | None) -> AsyncIterator[ht
 
 
 def free_port() -> int:
-    import socket
+    from vanthu_testing._process import reserve_free_ports
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return reserve_free_ports(1)[0]
 
 
 @asynccontextmanager

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vanthu_runtime.db import dialect_insert
 
 
 class Inbox:
@@ -28,8 +28,7 @@ class Inbox:
         dialect = session.dialect.name
         statement = self._claims.get(dialect)
         if statement is None:
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = self._claims[dialect] = insert(self.table).on_conflict_do_nothing(
+            statement = self._claims[dialect] = dialect_insert(dialect)(self.table).on_conflict_do_nothing(
                 index_elements=["consumer", "event_id"]
             )
         result = await session.execute(

@@ -246,10 +246,10 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         await self.flush()
-        async with self.db.engine.connect() as session:
+        async with self.db.engine.connect() as conn:
             return int(
                 (
-                    await session.execute(
+                    await conn.execute(
                         select(func.count())
                         .select_from(self.table)
                         .where(self.table.c.published_at.is_(None))

@@ -24,8 +24,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_analytics.derived import derived_sql
@@ -40,6 +38,7 @@ from vanthu_analytics.domain.facts import (
 from vanthu_analytics.domain.mapping import MAPPINGS, EventView, view_of
 from vanthu_analytics.repository import DIRECTORY_TABLES, TIMELINE_TABLES, skipped_events
 from vanthu_contracts.envelope import RawEnvelope
+from vanthu_runtime.db import dialect_insert
 from vanthu_runtime.uow import UnitOfWork
 
 log = logging.getLogger("vanthu.analytics.ingest")
@@ -274,11 +273,6 @@ class _Stage:
             await self._load("stage_facts", FACT_COLUMNS, [(f.day.isoformat(), *f[1:]) for f in facts])
 
 
-def _insert_for(session: AsyncConnection):
-    dialect = session.dialect.name
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 async def _write_directory(session: AsyncConnection, contributions: list[Contribution]) -> None:
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for c in contributions:
@@ -286,7 +280,7 @@ async def _write_directory(session: AsyncConnection, contributions: list[Contrib
             key = (str(row.kind), row.key)
             if key not in latest or row.values["changed_at"] >= latest[key]["changed_at"]:
                 latest[key] = row.values
-    insert = _insert_for(session)
+    insert = dialect_insert(session)
     for kind, table in DIRECTORY_TABLES.items():
         key_column = table.primary_key.columns.values()[0].name
         rows = [{key_column: key, **values} for (k, key), values in sorted(latest.items()) if k == kind]
@@ -359,7 +353,7 @@ async def _merge_timelines(stage: _Stage, contributions: list[Contribution]) -> 
 async def _count_skips(session: AsyncConnection, skipped: Counter[tuple[str, int, str]]) -> None:
     if not skipped:
         return
-    insert = _insert_for(session)
+    insert = dialect_insert(session)
     statement = insert(skipped_events)
     statement = statement.on_conflict_do_update(
         index_elements=["type", "version", "reason"],

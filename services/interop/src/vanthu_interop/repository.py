@@ -23,11 +23,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_runtime.db import new_metadata
+from vanthu_runtime.db import dialect_insert, new_metadata
 from vanthu_runtime.messaging.tables import messaging_tables
 
 metadata = new_metadata()
@@ -198,8 +196,7 @@ def _insert_once(session: AsyncConnection, table: Table) -> Any:
     key = (dialect, table)
     statement = _INSERTS_ONCE.get(key)
     if statement is None:
-        insert_for = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = _INSERTS_ONCE[key] = insert_for(table).on_conflict_do_nothing()
+        statement = _INSERTS_ONCE[key] = dialect_insert(dialect)(table).on_conflict_do_nothing()
     return statement
 
 

@@ -24,26 +24,22 @@ def _unreadable(reason: str) -> AppError:
     return AppError(contract.AUDIT_ANCHORS_UNREADABLE, {"reason": reason})
 
 
-def _anchor(data: dict) -> Anchor:
-    sealed = contract.AuditSealed.model_validate(data.get("payload", data))
+def _anchor(raw: str | bytes, where: str) -> Anchor:
+    """One anchor from a whole event or its payload, as JSON; `where` names it in the error."""
+    try:
+        data = json.loads(raw)
+        sealed = contract.AuditSealed.model_validate(data.get("payload", data))
+    except (ValueError, ValidationError, AttributeError) as exc:
+        raise _unreadable(f"{where}: {str(exc).splitlines()[0]}") from None
     return Anchor(chain=sealed.chain, seq=sealed.seq, hash=sealed.hash, sealed_at=sealed.sealed_at)
 
 
 def from_file(path: Path) -> list[Anchor]:
-    anchors = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise _unreadable(f"{path}: {exc.strerror}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            anchors.append(_anchor(json.loads(line)))
-        except (ValueError, ValidationError, AttributeError) as exc:
-            reason = str(exc).splitlines()[0]
-            raise _unreadable(f"{path}:{number}: {reason}") from None
-    return anchors
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _unreadable(f"{path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return [_anchor(line, f"{path}:{number}") for number, line in enumerate(lines, start=1) if line.strip()]
 
 
 async def from_stream(nats_url: str, creds_file: str | None = None, timeout_s: float = 10.0) -> list[Anchor]:
@@ -72,11 +68,7 @@ async def from_stream(nats_url: str, creds_file: str | None = None, timeout_s: f
         try:
             while True:
                 msg = await subscription.next_msg(timeout=timeout_s)
-                try:
-                    anchors.append(_anchor(json.loads(msg.data)))
-                except (ValueError, ValidationError, AttributeError) as exc:
-                    seq = msg.metadata.sequence.stream
-                    raise _unreadable(f"{EVENTS_STREAM.name} #{seq}: {str(exc).splitlines()[0]}") from None
+                anchors.append(_anchor(msg.data, f"{EVENTS_STREAM.name} #{msg.metadata.sequence.stream}"))
                 if msg.metadata.sequence.stream >= last.seq:
                     return anchors
         finally:

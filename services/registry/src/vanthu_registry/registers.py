@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.errors import FORBIDDEN
@@ -33,6 +31,7 @@ from vanthu_registry.caller import Caller
 from vanthu_registry.domain.doctypes import UnknownDocumentType, document_type
 from vanthu_registry.domain.documents import Direction
 from vanthu_registry.tables import numbering_series, registers
+from vanthu_runtime.db import dialect_insert
 from vanthu_runtime.errors import AppError
 from vanthu_runtime.uow import UnitOfWork
 
@@ -285,7 +284,7 @@ class RegisterService:
             self._registers[key] = found
             return found
         async with self.uow.begin() as tx:
-            insert = pg_insert if tx.session.dialect.name == "postgresql" else sqlite_insert
+            insert = dialect_insert(tx.session)
             await tx.session.execute(
                 insert(registers)
                 .values(

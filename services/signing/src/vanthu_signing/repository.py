@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vanthu_runtime.db import dialect_insert
 from vanthu_signing.domain.jobs import JobState, JobStatus
 from vanthu_signing.domain.profiles import KeyKind, Purpose, SignerProfile
 from vanthu_signing.tables import inbox, metadata, outbox, sign_jobs, signer_profiles, token_requests
@@ -116,12 +117,8 @@ class ProfileRepository:
 def _insert_if_new(dialect: str) -> Any:
     # Built once per dialect with its values bound at execution, so SQLAlchemy finds the
     # compiled form in its cache instead of building a statement per job.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     return (
-        insert(sign_jobs)
+        dialect_insert(dialect)(sign_jobs)
         .on_conflict_do_nothing(index_elements=[sign_jobs.c.job_id])
         .returning(sign_jobs.c.job_id)
     )

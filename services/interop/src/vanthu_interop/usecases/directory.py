@@ -6,8 +6,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vanthu_contracts.events import interop as contract
 from vanthu_contracts.events.registry import AgencyUpserted
@@ -15,6 +13,7 @@ from vanthu_interop.axis.client import AxisClient, AxisRefused
 from vanthu_interop.repository import Repository, partners
 from vanthu_interop.settings import OwnAgency
 from vanthu_interop.usecases.context import Context, publish
+from vanthu_runtime.db import dialect_insert
 from vanthu_runtime.uow import Tx
 
 log = logging.getLogger("vanthu.interop.directory")
@@ -85,8 +84,7 @@ class Directory:
                 for r in rows
                 if r["code"] in existing and existing[r["code"]] != (r["code102"], r["old_code"], r["name"])
             )
-            dialect = tx.session.dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            insert = dialect_insert(tx.session)
             for start in range(0, len(rows), _BATCH):
                 statement = insert(partners).values(rows[start : start + _BATCH])
                 statement = statement.on_conflict_do_update(

@@ -6,21 +6,15 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.errors import VERSION_CONFLICT
+from vanthu_runtime.db import dialect_insert
 from vanthu_runtime.errors import AppError
 
 
-def _insert(session: AsyncConnection):
-    dialect = session.dialect.name
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 async def upsert(session: AsyncConnection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
-    statement = _insert(session)(table).values(**values)
+    statement = dialect_insert(session)(table).values(**values)
     changes = {k: v for k, v in values.items() if k not in keys}
     await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
 
@@ -29,7 +23,7 @@ async def insert_ignore(
     session: AsyncConnection, table: Table, values: dict[str, Any], keys: list[str]
 ) -> bool:
     """Insert unless the key exists; True when a row was inserted."""
-    statement = _insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    statement = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=keys)
     return (await session.execute(statement)).rowcount == 1
 
 
