@@ -13,17 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
+from cachetools import TTLCache
 from interop_edxml_samples import axis_2019_packet, status_packet
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from vanthu_interop.app import MIGRATIONS
 from vanthu_interop.axis.client import AxisClient, AxisConnection
-from vanthu_interop.repository import Repository, inbox, metadata, outbox, receipts
+from vanthu_interop.repository import Repository, inbox, metadata, outbox, partners, receipts
 from vanthu_interop.settings import InteropSettings, OwnAgency
 from vanthu_interop.simulator.app import create_sim_app
 from vanthu_interop.simulator.state import AxisState, SimAgency
 from vanthu_interop.storage import FileStorage
-from vanthu_interop.usecases.context import Context
+from vanthu_interop.usecases.context import PARTNER_CACHE_S, Context
 from vanthu_interop.usecases.directory import Directory
 from vanthu_interop.usecases.polling import AxisPoller
 from vanthu_runtime.db import Database
@@ -206,6 +207,28 @@ async def test_partner_directory_sync_and_old_codes(rig: Rig) -> None:
         assert (await repo.partner("000.00.00.H14"))["name"] == "UBND tỉnh Cao Bằng"
         assert await repo.partner("000.00.00.H01") is None
     assert [p["code"] for p in await rig.directory.search_partners("Cao Bằng")] == ["000.00.00.H14"]
+
+
+async def test_partner_lookups_are_cached_briefly_unknown_codes_too_and_a_sync_forgets_them(rig: Rig) -> None:
+    ctx = rig.directory.ctx
+    clock = [0.0]
+    ctx._partners = TTLCache(maxsize=16, ttl=PARTNER_CACHE_S, timer=lambda: clock[0])
+    async with rig.db.transaction() as session:
+        assert await ctx.partner(session, "000.00.00.H14") is None  # not in the directory yet
+    rig.state.add_agency(SimAgency(code="000.00.00.H14", name="UBND tỉnh Cao Bằng", system_id=US[0]))
+    await rig.directory.sync_partners(rig.poller.axis)  # forgets what this process had cached
+    async with rig.db.transaction() as session:
+        assert (await ctx.partner(session, "000.00.00.H14"))["name"] == "UBND tỉnh Cao Bằng"
+    async with rig.db.transaction() as session:  # another replica renames it: seen once the entry expires
+        await session.execute(
+            update(partners).where(partners.c.code == "000.00.00.H14").values(name="UBND tỉnh Cao Bằng (mới)")
+        )
+    async with rig.db.transaction() as session:
+        assert (await ctx.partner(session, "000.00.00.H14"))["name"] == "UBND tỉnh Cao Bằng"
+        clock[0] += PARTNER_CACHE_S + 0.1
+        assert (await ctx.partner(session, "000.00.00.H14"))["name"] == "UBND tỉnh Cao Bằng (mới)"
+        await session.execute(delete(partners).where(partners.c.code == "000.00.00.H14"))
+        assert await ctx.partner(session, "000.00.00.H14") is not None  # within the new entry's life
 
 
 async def test_a_packet_whose_import_fails_holds_back_none_of_its_round(

@@ -17,10 +17,12 @@ back with everything else, so no number is consumed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import uuid4
 
+from cachetools import TTLCache
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -255,19 +257,19 @@ class RegisterService:
     def __init__(self, uow: UnitOfWork, cache_s: float = 5.0) -> None:
         self.uow = uow
         self.cache_s = cache_s
-        self._series: dict[tuple[str, Direction], tuple[float, list[Series]]] = {}
+        self._series: TTLCache[tuple[str, Direction], list[Series]] = TTLCache(
+            maxsize=4096, ttl=cache_s, timer=time.monotonic
+        )
         self._registers: dict[tuple[str, Direction, int, str], Register] = {}
 
     async def _series_cached(self, agency: str, direction: Direction) -> list[Series]:
-        import time
-
         key = (agency, direction)
         hit = self._series.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self.cache_s:
-            return hit[1]
+        if hit is not None:
+            return hit
         async with self.uow.read() as session:
             found = await series_of(session, agency, direction)
-        self._series[key] = (time.monotonic(), found)
+        self._series[key] = found
         return found
 
     async def register_for(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from cachetools import LRUCache, TTLCache
 from opentelemetry import trace
 
 from vanthu_contracts.envelope import Envelope
@@ -108,8 +109,11 @@ class SignJobService:
         self.lease_s = lease_s
         self.production = production
         self.allowed_modules = allowed_modules
-        self._images: dict[str, stamps.LoadedImage] = {}
-        self._profiles: dict[tuple[str, str, str | None, str | None], tuple[StoredProfile, float]] = {}
+        # Images are content-addressed (never change); profiles are re-read after PROFILE_CACHE_S.
+        self._images: LRUCache[str, stamps.LoadedImage] = LRUCache(maxsize=64)
+        self._profiles: TTLCache[tuple[str, str, str | None, str | None], StoredProfile] = TTLCache(
+            maxsize=1024, ttl=PROFILE_CACHE_S, timer=time.monotonic
+        )
         # PostgreSQL: the claim and the outcome are single statements outside a transaction.
         self._autocommit = uow.db.autocommit
 
@@ -262,13 +266,11 @@ class SignJobService:
     async def _profile(self, job: SignDocument) -> StoredProfile:
         purpose = purpose_for(job.kind)
         key = (job.agency_code, purpose.value, job.signer.user_id, job.signer.profile_id)
-        cached = self._profiles.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            stored: StoredProfile | None = cached[0]
-        else:
+        stored = self._profiles.get(key)
+        if stored is None:
             stored = await self._load_profile(job, purpose)
             if stored is not None:
-                self._profiles[key] = (stored, time.monotonic() + PROFILE_CACHE_S)
+                self._profiles[key] = stored
         if stored is None or not stored.profile.active:
             raise AppError(
                 contract.PROFILE_NOT_FOUND, {"agency_code": job.agency_code, "user_id": job.signer.user_id}
@@ -302,8 +304,6 @@ class SignJobService:
         image = self._images.get(sha256)
         if image is None:
             image = stamps.load_png(await self.storage.store.get(sha256))
-            if len(self._images) > 64:
-                self._images.clear()
             self._images[sha256] = image
         return image
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +28,8 @@ HOSTED_CACHE_S = 5.0
 # document and every status looks a code up in it. A sync in this process forgets the cache.
 PARTNER_CACHE_S = 5.0
 _PARTNER_CACHE_MAX = 10_000
+_HOSTED = "hosted"
+_MISSING = object()
 # A packet up to this size (a status, a letter with a small scan) is built or read where it is
 # awaited: a worker-thread trip costs about 0.2 ms of CPU, more than the work; a bigger one goes
 # to a worker thread, so the event loop never waits long.
@@ -38,9 +41,15 @@ class Context:
     uow: UnitOfWork
     settings: InteropSettings
     files: FileStorage | None
-    _hosted: dict[str, dict[str, Any]] | None = None
-    _hosted_at: float = 0.0
-    _partners: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+    # One entry (every hosted agency, read together) and, per code, a partner row or None.
+    _hosted: TTLCache[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: TTLCache(maxsize=1, ttl=HOSTED_CACHE_S, timer=time.monotonic)
+    )
+    _partners: TTLCache[str, dict[str, Any] | None] = field(
+        default_factory=lambda: TTLCache(
+            maxsize=_PARTNER_CACHE_MAX, ttl=PARTNER_CACHE_S, timer=time.monotonic
+        )
+    )
     # Short units of work (dispatching an issued document, a send's bookkeeping) that arrive
     # together commit in one transaction.
     shared: SharedTransactions = field(init=False)
@@ -50,10 +59,10 @@ class Context:
 
     async def hosted_agencies(self, session: AsyncConnection) -> dict[str, dict[str, Any]]:
         """Our agencies by code; cached for a few seconds (asked for every packet), refreshed on change."""
-        hosted = self._hosted_if_fresh()
+        hosted = self._hosted.get(_HOSTED)
         if hosted is None:
-            hosted = self._hosted = {row["code"]: row for row in await Repository(session).hosted_rows()}
-            self._hosted_at = time.monotonic()
+            hosted = {row["code"]: row for row in await Repository(session).hosted_rows()}
+            self._hosted[_HOSTED] = hosted
         return hosted
 
     async def hosted_codes(self, session: AsyncConnection) -> set[str]:
@@ -61,29 +70,22 @@ class Context:
 
     async def hosted_codes_now(self) -> set[str]:
         """`hosted_codes` outside a transaction: a session is opened only when the cache is stale."""
-        hosted = self._hosted_if_fresh()
+        hosted = self._hosted.get(_HOSTED)
         if hosted is None:
             async with self.uow.read() as session:
                 return await self.hosted_codes(session)
         return set(hosted)
 
-    def _hosted_if_fresh(self) -> dict[str, dict[str, Any]] | None:
-        if self._hosted is None or time.monotonic() - self._hosted_at > HOSTED_CACHE_S:
-            return None
-        return self._hosted
-
     def forget_hosted(self) -> None:
-        self._hosted = None
+        self._hosted.clear()
 
     async def partner(self, session: AsyncConnection, code: str) -> dict[str, Any] | None:
         """The partner directory's entry for a code (`Repository.partner`), cached for a few seconds."""
-        cached = self._partners.get(code)
-        if cached is not None and time.monotonic() - cached[0] <= PARTNER_CACHE_S:
-            return cached[1]
+        cached = self._partners.get(code, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
         row = await Repository(session).partner(code)
-        if len(self._partners) >= _PARTNER_CACHE_MAX:
-            self._partners.clear()
-        self._partners[code] = (time.monotonic(), row)
+        self._partners[code] = row  # None too: an unknown code is asked for again and again
         return row
 
     def forget_partners(self) -> None:
