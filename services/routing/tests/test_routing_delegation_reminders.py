@@ -207,3 +207,71 @@ async def test_reminders_urging_and_email(routing_factory, smtp_server) -> None:
                 )).all()
             )
         assert states.get("pending", 0) == 0 and states["sent"] >= 4 and states["skipped"] >= 1
+
+
+async def test_a_sweep_costs_the_same_statements_for_three_reminders_or_twelve(routing: Harness) -> None:
+    """Due assignments are remembered, their units' heads found and their notices stored in a
+    few statements whatever their number (a statement per reminder was four per row)."""
+    from sqlalchemy import event, func, select
+
+    from vanthu_routing.repository import notifications
+
+    h = routing
+    await seed_agency(h)
+    await h.add_person("admin", unit_id(h, "vp"), Role.ADMIN)
+    today = h.app.state.routing.clock.today()
+    deadline = h.app.state.routing.calendar.add_working_days(today, 1)
+
+    head_of: dict[str, str] = {}  # assignment → the head of the unit it went to
+
+    async def assign(count: int) -> list[str]:
+        ids = []
+        for i in range(count):
+            hid = await _document(h)
+            unit = unit_id(h, "pa" if i % 2 else "pb")
+            assigned = await h.call(
+                "POST", f"/api/v1/handlings/{hid}/assignments", "leader",
+                json={"assignees": [{"kind": "unit", "assignee_id": unit, "role": "main", "deadline": deadline.isoformat()}]},
+            )  # fmt: skip
+            ids.append(assigned["assignments"][0]["id"])
+            head_of[ids[-1]] = h.people["head_a" if i % 2 else "head_b"].id
+        return ids
+
+    engine = h.app.state.routing.uow.db.engine.sync_engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    async def sweep() -> tuple[int, int]:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            swept = await h.call("POST", "/api/v1/reminders/sweep", "admin")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return swept["due_soon"], len(statements)
+
+    few = await assign(3)
+    due, few_statements = await sweep()
+    assert due == 3
+    many = await assign(12)
+    due, many_statements = await sweep()
+    assert due == 12 and many_statements == few_statements, (few_statements, many_statements)
+    assert (await sweep())[0] == 0  # each reminder once
+
+    async with h.app.state.routing.uow.read() as session:
+        rows = (
+            await session.execute(
+                select(notifications.c.user_id, notifications.c.ref_id, func.count())
+                .where(notifications.c.kind == "due_soon", notifications.c.ref_id.in_(few + many))
+                .group_by(notifications.c.user_id, notifications.c.ref_id)
+            )
+        ).all()
+    per_user: dict[str, set[str]] = {}
+    for user_id, ref_id, n in rows:
+        assert n == 1, (user_id, ref_id, n)  # one notice per reminder and person
+        per_user.setdefault(user_id, set()).add(ref_id)
+    for head in {h.people["head_a"].id, h.people["head_b"].id}:
+        assert per_user[head] == {a for a, its_head in head_of.items() if its_head == head}, head
+    assert per_user[h.people["leader"].id] == set(few + many)  # the assigner hears of each

@@ -158,3 +158,20 @@ class DirectoryRepo:
     async def unit_heads(self, agency: str, unit_id: str) -> list[str]:
         """Trưởng and phó phòng of a unit: who acts for an assignment given to the unit."""
         return await self._with_roles(agency, UNIT_HEAD_ROLES, unit_id)
+
+    async def unit_heads_many(self, units: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """`unit_heads` of several (agency, unit) pairs in one query; a unit without heads maps to []."""
+        heads: dict[tuple[str, str], list[str]] = {unit: [] for unit in units}
+        if not units:
+            return heads
+        wanted = {str(r) for r in UNIT_HEAD_ROLES}
+        rows = await self.session.execute(
+            select(dir_users.c.id, dir_users.c.agency_code, dir_users.c.unit_id, dir_users.c.roles).where(
+                dir_users.c.unit_id.in_({unit for _, unit in units}), dir_users.c.active.is_(True)
+            )
+        )
+        for r in rows.all():
+            key = (r.agency_code, r.unit_id)
+            if key in heads and wanted & set(r.roles or ()):
+                heads[key].append(r.id)
+        return heads

@@ -8,8 +8,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_routing.repos.sql import insert_ignore, upsert
+from vanthu_routing.repos.sql import upsert
 from vanthu_routing.repository import dir_users, notification_prefs, notifications, reminders_sent
+from vanthu_runtime.db import dialect_insert
+
+# Rows per INSERT … RETURNING: two parameters each, far below SQLite's and asyncpg's limits.
+REMEMBER_CHUNK = 1000
 
 
 class NotificationRepo:
@@ -81,6 +85,18 @@ class NotificationRepo:
             .values(email_state=state, email_attempts=attempts)
         )
 
-    async def remember_reminder(self, key: str, at: datetime) -> bool:
-        """True the first time `key` is seen: each reminder goes out once."""
-        return await insert_ignore(self.session, reminders_sent, {"key": key, "at": at}, ["key"])
+    async def remember_reminders(self, keys: list[str], at: datetime) -> set[str]:
+        """The keys seen here for the first time (each reminder goes out once), in one statement
+        per `REMEMBER_CHUNK` keys instead of one per key: a sweep may find thousands due."""
+        new: set[str] = set()
+        insert = dialect_insert(self.session)
+        for start in range(0, len(keys), REMEMBER_CHUNK):
+            chunk = list(dict.fromkeys(keys[start : start + REMEMBER_CHUNK]))
+            statement = (
+                insert(reminders_sent)
+                .values([{"key": key, "at": at} for key in chunk])
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(reminders_sent.c.key)
+            )
+            new.update((await self.session.execute(statement)).scalars())
+        return new

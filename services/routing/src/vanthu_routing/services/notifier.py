@@ -6,6 +6,7 @@ mailer (`vanthu_routing.mailer`) sends it when SMTP is configured.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from vanthu_routing.repository import notifications
 from vanthu_runtime.uow import Tx
 
 _INSERT = insert(notifications)  # built once: every routing action stores notifications
+Assignee = tuple[str, AssigneeKind, str]  # agency, user or unit, its id
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ class Notifier:
         if kind is AssigneeKind.USER:
             return [assignee_id]
         return await DirectoryRepo(tx.session).unit_heads(agency, assignee_id)
+
+    async def recipients_of(self, tx: Tx, assignees: Iterable[Assignee]) -> dict[Assignee, list[str]]:
+        """`recipients` of many (agency, kind, assignee) at once: the units' heads in one query."""
+        wanted = set(assignees)
+        units = {(agency, who) for agency, kind, who in wanted if kind is not AssigneeKind.USER}
+        heads = await DirectoryRepo(tx.session).unit_heads_many(units)
+        return {
+            (agency, kind, who): [who] if kind is AssigneeKind.USER else heads[(agency, who)]
+            for agency, kind, who in wanted
+        }
 
     async def notify(
         self,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, select
 
@@ -31,6 +32,10 @@ class SweepResult:
     due_soon: int = 0
     overdue: int = 0
     delegations_ended: int = 0
+
+
+def _kind(deadline: date, today: date) -> NotificationKind:
+    return NotificationKind.OVERDUE if deadline < today else NotificationKind.DUE_SOON
 
 
 class ReminderService:
@@ -74,25 +79,28 @@ class ReminderService:
                 )
             )
         ).all()
-        repo = NotificationRepo(tx.session)
         now = self.ctx.clock.now()
-        for r in rows:
-            overdue = r.deadline < today
-            kind = NotificationKind.OVERDUE if overdue else NotificationKind.DUE_SOON
-            if not await repo.remember_reminder(f"a:{r.id}:{kind}:{r.deadline.isoformat()}", now):
-                continue
+        kinds = [_kind(r.deadline, today) for r in rows]
+        keys = [f"a:{r.id}:{kind}:{r.deadline.isoformat()}" for r, kind in zip(rows, kinds, strict=True)]
+        fresh = await NotificationRepo(tx.session).remember_reminders(keys, now)
+        due = [(r, kind) for r, kind, key in zip(rows, kinds, keys, strict=True) if key in fresh]
+        handlers = await self.ctx.notifier.recipients_of(
+            tx, ((r.agency_code, AssigneeKind(r.kind), r.assignee_id) for r, _ in due)
+        )
+        notices: dict[str, list[tuple[list[str], Message]]] = defaultdict(list)
+        for r, kind in due:
+            overdue = kind is NotificationKind.OVERDUE
             label = notice_label(r.code_notation, r.subject, r.secrecy, r.incoming_number)
             when = f"{r.deadline:%d/%m/%Y}"
-            handler = await self.ctx.notifier.recipients(tx, r.agency_code, AssigneeKind(r.kind), r.assignee_id)
+            handler = handlers[(r.agency_code, AssigneeKind(r.kind), r.assignee_id)]
             vi = f"Quá hạn xử lý ({when}): {label}" if overdue else f"Sắp đến hạn xử lý ({when}): {label}"
             en = f"Overdue since {r.deadline.isoformat()}: {label}" if overdue else f"Due {r.deadline.isoformat()}: {label}"
-            await self.ctx.notifier.notify(
-                tx, r.agency_code, [*handler, r.assigned_by], Message(kind, vi, en, "assignment", r.id), now
-            )
+            notices[r.agency_code].append(([*handler, r.assigned_by], Message(kind, vi, en, "assignment", r.id)))
             if overdue:
                 result.overdue += 1
             else:
                 result.due_soon += 1
+        await self._notify(tx, notices, now)
 
     async def _tasks(self, tx: Tx, today: date, soon: date, result: SweepResult) -> None:
         rows = (
@@ -102,28 +110,41 @@ class ReminderService:
                 )
             )
         ).mappings().all()
-        repo = NotificationRepo(tx.session)
         now = self.ctx.clock.now()
-        for r in rows:
-            overdue = r["deadline"] < today
-            kind = NotificationKind.OVERDUE if overdue else NotificationKind.DUE_SOON
-            if not await repo.remember_reminder(f"t:{r['id']}:{kind}:{r['deadline'].isoformat()}", now):
-                continue
+        kinds = [_kind(r["deadline"], today) for r in rows]
+        keys = [f"t:{r['id']}:{kind}:{r['deadline'].isoformat()}" for r, kind in zip(rows, kinds, strict=True)]
+        fresh = await NotificationRepo(tx.session).remember_reminders(keys, now)
+        due = [(r, kind) for r, kind, key in zip(rows, kinds, keys, strict=True) if key in fresh]
+        owners_of = await self.ctx.notifier.recipients_of(
+            tx, ((r["agency_code"], AssigneeKind.UNIT, r["owner_unit_id"]) for r, _ in due if not r["assignee_id"])
+        )
+        notices: dict[str, list[tuple[list[str], Message]]] = defaultdict(list)
+        for r, kind in due:
+            overdue = kind is NotificationKind.OVERDUE
             owners = (
                 [r["assignee_id"]]
                 if r["assignee_id"]
-                else await self.ctx.notifier.recipients(tx, r["agency_code"], AssigneeKind.UNIT, r["owner_unit_id"])
+                else owners_of[(r["agency_code"], AssigneeKind.UNIT, r["owner_unit_id"])]
             )
             when = f"{r['deadline']:%d/%m/%Y}"
             vi = f"Nhiệm vụ quá hạn ({when}): {r['title']}" if overdue else f"Nhiệm vụ sắp đến hạn ({when}): {r['title']}"
             en = f"Task overdue ({r['deadline'].isoformat()}): {r['title']}" if overdue else f"Task due {r['deadline'].isoformat()}: {r['title']}"
-            await self.ctx.notifier.notify(
-                tx, r["agency_code"], [*owners, r["assigned_by"]], Message(kind, vi[:500], en[:500], "task", r["id"]), now
+            notices[r["agency_code"]].append(
+                ([*owners, r["assigned_by"]], Message(kind, vi[:500], en[:500], "task", r["id"]))
             )
             if overdue:
                 result.overdue += 1
             else:
                 result.due_soon += 1
+        await self._notify(tx, notices, now)
+
+    async def _notify(
+        self, tx: Tx, notices: dict[str, list[tuple[list[str], Message]]], now: datetime
+    ) -> None:
+        # One statement for each agency's notifications (and one for their events), not a
+        # statement per reminder.
+        for agency, items in notices.items():
+            await self.ctx.notifier.notify_each(tx, agency, items, now)
 
     async def run(self, interval_s: float) -> None:
         while True:
