@@ -110,7 +110,10 @@ async def test_two_worker_processes_sign_each_job_once(tmp_path, nats_url, datab
         outcomes = Counter(e["payload"]["job_id"] for e in h.events)
         assert all(outcomes[job.job_id] == 1 for job in jobs), outcomes
         failed = [e["payload"] for e in h.events if e["type"] != "signing.document.signed"]
-        assert not failed, [(f["code"], f["message_en"], f.get("details")) for f in failed]
+        assert not failed, (
+            [(f["code"], f["message_en"], f.get("details")) for f in failed],
+            _warnings(tmp_path / "w1.log", tmp_path / "w2.log"),
+        )
         by_worker = Counter(e["payload"]["worker"] for e in h.events)
         assert set(by_worker) == {"w1", "w2"}, by_worker
         # Each stored result carries exactly one signature, with its own job's text.
@@ -119,6 +122,16 @@ async def test_two_worker_processes_sign_each_job_once(tmp_path, nats_url, datab
             assert len(PdfFileReader(io.BytesIO(signed)).embedded_signatures) == 1
         # Only this harness's agency: the shared queue may hold other tests' jobs.
         assert Counter(row.status for row in await _claims(h)) == {"signed": JOBS}
+
+
+def _warnings(*logs: Path) -> list[str]:
+    """The workers' warnings and errors: pytest's temporary directories do not outlive a few runs."""
+    return [
+        f"{log.name}: {line}"
+        for log in logs
+        for line in log.read_text(errors="replace").splitlines()
+        if "WARNING" in line or "ERROR" in line or "Traceback" in line
+    ][-40:]
 
 
 async def _claims(h, *, worker: str | None = None, status: str | None = None, job_ids=None):  # type: ignore[no-untyped-def]
