@@ -171,3 +171,28 @@ def test_export_is_stable() -> None:
     changed = [name for name in fresh if fresh[name] != committed[name]]
     assert changed == [], f"contracts changed without re-export: {changed}"
     assert rendered_files() == fresh  # deterministic
+
+
+def test_a_secret_documents_events_are_published_under_their_own_prefix() -> None:
+    from vanthu_contracts.events.common import Secrecy
+    from vanthu_contracts.events.interop import DocumentReceived
+    from vanthu_contracts.events.registry import SecretAccessGranted, publish_subject
+    from vanthu_contracts.subjects import event_type_of
+
+    facts = {"document_id": "d1", "agency_code": "000.00.00.H99", "type_name": "Công văn", "subject": "Về việc X"}
+    received = DocumentReceived.model_construct(**facts, secrecy=Secrecy.NORMAL)
+    assert publish_subject("interop.document.received", received) == "vanthu.evt.interop.document.received"
+    for secrecy in (Secrecy.CONFIDENTIAL, Secrecy.SECRET, Secrecy.TOP_SECRET):
+        secret = received.model_copy(update={"secrecy": secrecy})
+        subject = publish_subject("interop.document.received", secret)
+        assert subject == "vanthu.evt.secret.interop.document.received"
+        assert event_type_of(subject) == "interop.document.received"
+    # A grant names the secrecy but holds no subject: it stays where routing's readers are.
+    grant = SecretAccessGranted.model_construct(secrecy=Secrecy.SECRET)
+    assert publish_subject("registry.document.secret_granted", grant).startswith("vanthu.evt.registry.")
+    # Every consumer of a document event that can be secret hears both subjects.
+    by_durable = {c.durable: set(c.filter_subjects) for c in consumers()}
+    assert "vanthu.evt.secret.registry.document.registered" in by_durable["routing_documents"]
+    assert "vanthu.evt.secret.registry.document.issued" in by_durable["routing_documents"]
+    assert "vanthu.evt.secret.registry.document.issued" in by_durable["interop_issued"]
+    assert "vanthu.evt.secret.interop.document.received" in by_durable["registry_interop_received"]

@@ -4,7 +4,8 @@ The platform's interop talks to the axis simulator over real HTTP with its HMAC 
 An ordinary document goes through (so the path works and this test could fail); each
 secret one is refused for the axis with the coded error `interop.secret_document` in the
 `interop.send.failed` event and in the sender's per-recipient view, a replay or an update
-is refused the same way, while the province-internal recipient still gets it over NATS.
+is refused the same way, while the province-internal recipient still gets it over NATS
+(its events under `vanthu.evt.secret.>`, which other systems are never given).
 Afterwards the simulator holds nothing of any secret document: no delivery, no packet
 file with its subject. A secret document numbered in its own series may repeat an ordinary
 one's number, symbol and so edXML DocumentId: it still reaches the province's recipient,
@@ -33,7 +34,13 @@ class Events:
         self.seen: list[dict[str, Any]] = []
 
     async def on_message(self, msg: Any) -> None:
-        self.seen.append(json.loads(msg.data))
+        self.seen.append({**json.loads(msg.data), "subject": msg.subject})
+
+    async def listen(self, nc: Any) -> None:
+        # A secret document's received event holds its subject: it is under the secret prefix,
+        # which only the platform's services (and this test) listen to.
+        for subject in ("vanthu.evt.interop.>", "vanthu.evt.secret.interop.>"):
+            await nc.subscribe(subject, cb=self.on_message)
 
     async def wait(self, type_: str, **match: Any) -> dict[str, Any]:
         async def found() -> dict[str, Any] | None:
@@ -61,7 +68,7 @@ async def test_secret_documents_never_reach_the_axis(platform: SecurityPlatform)
     events = Events()
     nc = await nats.connect(platform.nats.url)
     try:
-        await nc.subscribe("vanthu.evt.interop.>", cb=events.on_message)
+        await events.listen(nc)
         both = [
             {"organ_id": VPCP, "organ_name": "Văn phòng Chính phủ"},
             {"organ_id": AGENCY_B, "organ_name": "Sở Tài chính"},
@@ -139,7 +146,7 @@ async def test_a_secret_document_repeating_an_ordinary_documents_number_still_re
     events = Events()
     nc = await nats.connect(platform.nats.url)
     try:
-        await nc.subscribe("vanthu.evt.interop.>", cb=events.on_message)
+        await events.listen(nc)
         to_b = [{"organ_id": AGENCY_B, "organ_name": "Sở Tài chính"}]
 
         async def decision(secrecy: str) -> dict[str, Any]:
@@ -164,6 +171,8 @@ async def test_a_secret_document_repeating_an_ordinary_documents_number_still_re
                 secrecy=document["secrecy"],
             )
             copies[document["secrecy"]] = received["payload"]["document_id"]
+            secret_prefix = received["subject"].startswith("vanthu.evt.secret.")
+            assert secret_prefix is (document["secrecy"] != "thuong"), received["subject"]
         assert copies["thuong"] != copies["mat"]
 
         async def seen_by(who: str, copy: str) -> int:

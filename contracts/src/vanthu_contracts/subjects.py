@@ -26,6 +26,11 @@ DLQ_SUBJECT_RE = re.compile(rf"^{PREFIX}\.dlq\.{_SERVICE}\.{_TOKEN}$")
 EVENT_TYPE_RE = re.compile(rf"^{_SERVICE}\.{_TOKEN}\.{_TOKEN}$")
 
 EVENTS_WILDCARD = f"{PREFIX}.evt.>"
+# Events whose payload holds a secret document's subject (trích yếu) travel here instead, so
+# NATS permissions by service (`vanthu.evt.registry.>` …) never reach them; only the platform's
+# own services are given this prefix.
+SECRET_EVENTS_PREFIX = f"{PREFIX}.evt.secret"
+SECRET_EVENT_SUBJECT_RE = re.compile(rf"^{PREFIX}\.evt\.secret\.{_SERVICE}\.{_TOKEN}\.{_TOKEN}$")
 
 
 def event_subject(event_type: str) -> str:
@@ -35,7 +40,14 @@ def event_subject(event_type: str) -> str:
     return f"{PREFIX}.evt.{event_type}"
 
 
+def secret_event_subject(event_type: str) -> str:
+    """`registry.document.registered` → `vanthu.evt.secret.registry.document.registered`."""
+    return event_subject(event_type).replace(f"{PREFIX}.evt.", f"{SECRET_EVENTS_PREFIX}.", 1)
+
+
 def event_type_of(subject: str) -> str:
+    if SECRET_EVENT_SUBJECT_RE.match(subject):
+        return subject.removeprefix(f"{SECRET_EVENTS_PREFIX}.")
     if not EVENT_SUBJECT_RE.match(subject):
         raise ValueError(f"{subject!r} is not an event subject")
     return subject.removeprefix(f"{PREFIX}.evt.")

@@ -14,8 +14,13 @@ import nats
 from nats.aio.client import Client as NATS
 
 from vanthu_contracts.envelope import Envelope
-from vanthu_contracts.events.registry import AgencyUpserted, FileRef, OrganRef, OutgoingIssued
-from vanthu_contracts.subjects import event_subject
+from vanthu_contracts.events.registry import (
+    AgencyUpserted,
+    FileRef,
+    OrganRef,
+    OutgoingIssued,
+    publish_subject,
+)
 from vanthu_runtime.messaging.provision import provision
 from vanthu_testing.clock import local_today
 
@@ -56,16 +61,20 @@ async def connect(url: str) -> tuple[NATS, EventLog]:
     log = EventLog()
 
     async def collect(msg: Any) -> None:
-        log.events.append(json.loads(msg.data))
+        log.events.append({**json.loads(msg.data), "subject": msg.subject})
 
     await js.subscribe("vanthu.evt.interop.>", cb=collect, ordered_consumer=True)
+    # A secret document's received/updated/replaced events travel under the secret prefix.
+    await js.subscribe("vanthu.evt.secret.interop.>", cb=collect, ordered_consumer=True)
     return nc, log
 
 
 async def publish(nc: NATS, type_: str, payload: Any, *, source: str, agency: str | None = None) -> str:
     envelope = Envelope[Any](type=type_, source=source, agency=agency, payload=payload)
     await nc.jetstream().publish(
-        event_subject(type_), envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.msg_id}
+        publish_subject(type_, payload),  # as the platform's outbox does: secret documents apart
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": envelope.msg_id},
     )
     return envelope.msg_id
 

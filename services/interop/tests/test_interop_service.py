@@ -190,9 +190,11 @@ async def test_secret_documents_never_use_the_axis_and_changes_are_answered(plat
     [refused] = await log.wait_for("interop.send.failed", document_id=secret.document_id)
     assert refused["payload"]["error_code"] == "interop.secret_document"
     assert refused["payload"]["recipient"]["organ_id"] == VPCP and refused["payload"]["attempts"] == 0
-    await log.wait_for(
+    [received] = await log.wait_for(
         "interop.document.received", agency_code=FINANCE, external_document_id=secret.axis_document_id
     )
+    # Its subject (trích yếu) is in the event: only the platform's services may read that prefix.
+    assert received["subject"] == "vanthu.evt.secret.interop.document.received", received["subject"]
     admin = platform.auth(PROVINCE, Role.ADMIN)
     [dead] = (await platform.client.get("/api/v1/deliveries/failed", headers=admin)).json()
     response = await platform.client.post(f"/api/v1/deliveries/{dead['id']}/replay", headers=admin)

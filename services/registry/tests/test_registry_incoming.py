@@ -187,6 +187,56 @@ async def test_secret_documents_use_their_own_series(registry: Harness) -> None:
     assert registers[secret.json()["register_id"]].series == "den-mat"
 
 
+async def test_a_secret_documents_events_travel_apart_from_the_registrys_subjects(registry: Harness) -> None:
+    """Other systems may be given `vanthu.evt.registry.>`: a secret document's subject never
+    reaches them there; its event is under `vanthu.evt.secret.>`, for the platform's services."""
+    import nats
+
+    nc = await nats.connect(registry.settings.nats_url)
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def collect(msg: Any) -> None:
+        seen.append((msg.subject, json.loads(msg.data)))
+
+    subs = [
+        await nc.subscribe(subject, cb=collect)
+        for subject in ("vanthu.evt.registry.>", "vanthu.evt.secret.>")
+    ]
+    try:
+        secret = await register(
+            registry, code_number="8300", secrecy="mat", subject="Về phương án bảo vệ mục tiêu X"
+        )
+        normal = await register(registry, code_number="8301")
+        ids = {secret.json()["id"]: "secret", normal.json()["id"]: "normal"}
+        deadline = asyncio.get_running_loop().time() + 15
+        while asyncio.get_running_loop().time() < deadline:
+            found = {
+                ids[e["payload"]["document_id"]] for _, e in seen if e["payload"].get("document_id") in ids
+            }
+            if found == {"secret", "normal"}:
+                break
+            await asyncio.sleep(0.05)
+        registered = {
+            ids[e["payload"]["document_id"]]: subject
+            for subject, e in seen
+            if e["type"] == "registry.document.registered" and e["payload"]["document_id"] in ids
+        }
+        assert registered == {
+            "secret": "vanthu.evt.secret.registry.document.registered",
+            "normal": "vanthu.evt.registry.document.registered",
+        }
+        leaked = [
+            s
+            for s, e in seen
+            if s.startswith("vanthu.evt.registry.") and "mục tiêu X" in json.dumps(e, ensure_ascii=False)
+        ]
+        assert not leaked, leaked
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()
+        await nc.close()
+
+
 async def test_urgency_sets_the_priority_digit(registry: Harness) -> None:
     r = await register(registry, code_number="8100", urgency="hoa_toc")
     assert r.json()["urgency"] == "hoa_toc" and r.json()["priority"] == 3

@@ -312,7 +312,10 @@ ISSUED_CONSUMER = register_consumer(
         stream=EVENTS_STREAM.name,
         durable="interop_issued",
         service="interop",
-        filter_subjects=("vanthu.evt.registry.document.issued",),
+        filter_subjects=(
+            "vanthu.evt.registry.document.issued",
+            "vanthu.evt.secret.registry.document.issued",  # secret ones: delivered inside the province only
+        ),
         description="Dispatches issued documents: internal recipients over NATS, external over the axis",
     )
 )

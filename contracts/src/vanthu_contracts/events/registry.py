@@ -50,6 +50,7 @@ from datetime import date, datetime  # noqa: E402
 from enum import StrEnum  # noqa: E402
 
 from vanthu_contracts.events.common import Secrecy, Urgency  # noqa: E402
+from vanthu_contracts.subjects import event_subject, secret_event_subject  # noqa: E402
 
 
 class Channel(StrEnum):
@@ -94,6 +95,17 @@ class DocumentFacts(BaseModel):
     language: str = Field("Tiếng Việt", max_length=30)
     description: str = Field("", max_length=500, description="Ghi chú")
     priority: int = Field(0, ge=0, le=4, description="edXML Priority (urgency code)")
+
+
+def holds_secret_subject(payload: object) -> bool:
+    """A document event of a document above "thường": its payload carries the trích yếu."""
+    return isinstance(payload, DocumentFacts) and payload.secrecy is not Secrecy.NORMAL
+
+
+def publish_subject(event_type: str, payload: object) -> str:
+    """Where an event is published: under `vanthu.evt.secret.>` when it holds a secret document's
+    subject (registered, issued, received …), else under its service's subject."""
+    return secret_event_subject(event_type) if holds_secret_subject(payload) else event_subject(event_type)
 
 
 class IncomingRegistered(DocumentFacts):
@@ -288,14 +300,16 @@ ISSUE_DOCUMENT = rpc(
 # import this one.
 
 from vanthu_contracts.streams import EVENTS_STREAM, ConsumerSpec, register_consumer  # noqa: E402
-from vanthu_contracts.subjects import event_subject  # noqa: E402
 
 INTEROP_RECEIVED_CONSUMER = register_consumer(
     ConsumerSpec(
         stream=EVENTS_STREAM.name,
         durable="registry_interop_received",
         service="registry",
-        filter_subjects=(event_subject("interop.document.received"),),
+        filter_subjects=(
+            event_subject("interop.document.received"),
+            secret_event_subject("interop.document.received"),  # delivered inside the province
+        ),
         description="Records electronic documents interop received (state received, or registered at once)",
     )
 )

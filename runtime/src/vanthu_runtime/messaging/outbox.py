@@ -16,7 +16,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vanthu_contracts.envelope import Envelope
-from vanthu_contracts.subjects import event_subject
+from vanthu_contracts.events.registry import publish_subject
 
 
 class Outbox:
@@ -66,7 +66,8 @@ class Outbox:
 
         from vanthu_runtime.telemetry import inject_headers
 
-        subject = subject or event_subject(envelope.type)
+        # A secret document's events go under vanthu.evt.secret.> (contracts decide which).
+        subject = subject or publish_subject(envelope.type, envelope.payload)
         # A short PRODUCER span, child of the request's span; its context travels with the row.
         with self._tracer.start_as_current_span(
             f"{subject} create",
