@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import bindparam, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vanthu_contracts.events.common import Role
 from vanthu_routing.domain.actors import LEADER_ROLES, UNIT_HEAD_ROLES
 from vanthu_routing.domain.handling import UnitTree
 from vanthu_routing.repos.sql import upsert
@@ -142,25 +141,17 @@ class DirectoryRepo:
         )
         return tree, heads
 
-    async def _with_roles(self, agency: str, roles: frozenset[Role], unit_id: str | None = None) -> list[str]:
+    async def leaders(self, agency: str) -> list[str]:
+        """Lãnh đạo and phó lãnh đạo: who receives documents waiting for assignment."""
         query = select(dir_users.c.id, dir_users.c.roles).where(
             dir_users.c.agency_code == agency, dir_users.c.active.is_(True)
         )
-        if unit_id is not None:
-            query = query.where(dir_users.c.unit_id == unit_id)
-        wanted = {str(r) for r in roles}
+        wanted = {str(r) for r in LEADER_ROLES}
         return [r.id for r in (await self.session.execute(query)).all() if wanted & set(r.roles or ())]
 
-    async def leaders(self, agency: str) -> list[str]:
-        """Lãnh đạo and phó lãnh đạo: who receives documents waiting for assignment."""
-        return await self._with_roles(agency, LEADER_ROLES)
-
-    async def unit_heads(self, agency: str, unit_id: str) -> list[str]:
-        """Trưởng and phó phòng of a unit: who acts for an assignment given to the unit."""
-        return await self._with_roles(agency, UNIT_HEAD_ROLES, unit_id)
-
     async def unit_heads_many(self, units: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
-        """`unit_heads` of several (agency, unit) pairs in one query; a unit without heads maps to []."""
+        """Trưởng and phó phòng of each (agency, unit), who act for an assignment given to the
+        unit, in one query; a unit without heads maps to []."""
         heads: dict[tuple[str, str], list[str]] = {unit: [] for unit in units}
         if not units:
             return heads

@@ -41,7 +41,7 @@ class Notifier:
         """A person is their own recipient; a unit is represented by its heads."""
         if kind is AssigneeKind.USER:
             return [assignee_id]
-        return await DirectoryRepo(tx.session).unit_heads(agency, assignee_id)
+        return (await self.recipients_of(tx, [(agency, kind, assignee_id)]))[(agency, kind, assignee_id)]
 
     async def recipients_of(self, tx: Tx, assignees: Iterable[Assignee]) -> dict[Assignee, list[str]]:
         """`recipients` of many (agency, kind, assignee) at once: the units' heads in one query."""

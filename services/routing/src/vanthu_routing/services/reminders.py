@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, select
 
@@ -20,10 +21,11 @@ from vanthu_routing.repos.notifications import NotificationRepo
 from vanthu_routing.repository import assignments, handlings, tasks
 from vanthu_routing.services.context import RoutingContext
 from vanthu_routing.services.delegation import DelegationService
-from vanthu_routing.services.notifier import Message
+from vanthu_routing.services.notifier import Assignee, Message
 from vanthu_runtime.uow import Tx
 
 log = logging.getLogger("vanthu.routing.reminders")
+R = TypeVar("R")
 OPEN_TASK_STATES = ("chua_thuc_hien", "dang_thuc_hien", "cho_xac_nhan", "tam_dung")
 
 
@@ -36,6 +38,30 @@ class SweepResult:
 
 def _kind(deadline: date, today: date) -> NotificationKind:
     return NotificationKind.OVERDUE if deadline < today else NotificationKind.DUE_SOON
+
+
+async def _first_time(
+    tx: Tx, tag: str, items: list[tuple[R, str, date]], today: date, now: datetime, result: SweepResult
+) -> list[tuple[R, NotificationKind]]:
+    """Of (row, id, deadline), the reminders not sent before, with their kind, counted in `result`;
+    all remembered in one statement (each reminder goes out once per deadline)."""
+    kinds = [_kind(deadline, today) for _, _, deadline in items]
+    keys = [f"{tag}:{id_}:{kind}:{deadline.isoformat()}" for (_, id_, deadline), kind in zip(items, kinds, strict=True)]
+    fresh = await NotificationRepo(tx.session).remember_reminders(keys, now)
+    due = [(row, kind) for (row, _, _), kind, key in zip(items, kinds, keys, strict=True) if key in fresh]
+    for _, kind in due:
+        if kind is NotificationKind.OVERDUE:
+            result.overdue += 1
+        else:
+            result.due_soon += 1
+    return due
+
+
+def _owner(task: Any) -> Assignee:
+    """Who a task reminder goes to: its assignee, else its owning unit (that is, the unit's heads)."""
+    if task["assignee_id"]:
+        return (task["agency_code"], AssigneeKind.USER, task["assignee_id"])
+    return (task["agency_code"], AssigneeKind.UNIT, task["owner_unit_id"])
 
 
 class ReminderService:
@@ -80,10 +106,7 @@ class ReminderService:
             )
         ).all()
         now = self.ctx.clock.now()
-        kinds = [_kind(r.deadline, today) for r in rows]
-        keys = [f"a:{r.id}:{kind}:{r.deadline.isoformat()}" for r, kind in zip(rows, kinds, strict=True)]
-        fresh = await NotificationRepo(tx.session).remember_reminders(keys, now)
-        due = [(r, kind) for r, kind, key in zip(rows, kinds, keys, strict=True) if key in fresh]
+        due = await _first_time(tx, "a", [(r, r.id, r.deadline) for r in rows], today, now, result)
         handlers = await self.ctx.notifier.recipients_of(
             tx, ((r.agency_code, AssigneeKind(r.kind), r.assignee_id) for r, _ in due)
         )
@@ -96,10 +119,6 @@ class ReminderService:
             vi = f"Quá hạn xử lý ({when}): {label}" if overdue else f"Sắp đến hạn xử lý ({when}): {label}"
             en = f"Overdue since {r.deadline.isoformat()}: {label}" if overdue else f"Due {r.deadline.isoformat()}: {label}"
             notices[r.agency_code].append(([*handler, r.assigned_by], Message(kind, vi, en, "assignment", r.id)))
-            if overdue:
-                result.overdue += 1
-            else:
-                result.due_soon += 1
         await self._notify(tx, notices, now)
 
     async def _tasks(self, tx: Tx, today: date, soon: date, result: SweepResult) -> None:
@@ -111,31 +130,17 @@ class ReminderService:
             )
         ).mappings().all()
         now = self.ctx.clock.now()
-        kinds = [_kind(r["deadline"], today) for r in rows]
-        keys = [f"t:{r['id']}:{kind}:{r['deadline'].isoformat()}" for r, kind in zip(rows, kinds, strict=True)]
-        fresh = await NotificationRepo(tx.session).remember_reminders(keys, now)
-        due = [(r, kind) for r, kind, key in zip(rows, kinds, keys, strict=True) if key in fresh]
-        owners_of = await self.ctx.notifier.recipients_of(
-            tx, ((r["agency_code"], AssigneeKind.UNIT, r["owner_unit_id"]) for r, _ in due if not r["assignee_id"])
-        )
+        due = await _first_time(tx, "t", [(r, r["id"], r["deadline"]) for r in rows], today, now, result)
+        owners_of = await self.ctx.notifier.recipients_of(tx, (_owner(r) for r, _ in due))
         notices: dict[str, list[tuple[list[str], Message]]] = defaultdict(list)
         for r, kind in due:
             overdue = kind is NotificationKind.OVERDUE
-            owners = (
-                [r["assignee_id"]]
-                if r["assignee_id"]
-                else owners_of[(r["agency_code"], AssigneeKind.UNIT, r["owner_unit_id"])]
-            )
             when = f"{r['deadline']:%d/%m/%Y}"
             vi = f"Nhiệm vụ quá hạn ({when}): {r['title']}" if overdue else f"Nhiệm vụ sắp đến hạn ({when}): {r['title']}"
             en = f"Task overdue ({r['deadline'].isoformat()}): {r['title']}" if overdue else f"Task due {r['deadline'].isoformat()}: {r['title']}"
             notices[r["agency_code"]].append(
-                ([*owners, r["assigned_by"]], Message(kind, vi[:500], en[:500], "task", r["id"]))
+                ([*owners_of[_owner(r)], r["assigned_by"]], Message(kind, vi[:500], en[:500], "task", r["id"]))
             )
-            if overdue:
-                result.overdue += 1
-            else:
-                result.due_soon += 1
         await self._notify(tx, notices, now)
 
     async def _notify(
