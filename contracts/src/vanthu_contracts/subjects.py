@@ -45,6 +45,12 @@ def secret_event_subject(event_type: str) -> str:
     return event_subject(event_type).replace(f"{PREFIX}.evt.", f"{SECRET_EVENTS_PREFIX}.", 1)
 
 
+def document_event_subjects(event_type: str) -> tuple[str, str]:
+    """What a consumer of a document event listens to: its subject and, for the same event of a
+    secret document, the secret one (`publish_subject` in the registry contracts chooses)."""
+    return event_subject(event_type), secret_event_subject(event_type)
+
+
 def event_type_of(subject: str) -> str:
     if SECRET_EVENT_SUBJECT_RE.match(subject):
         return subject.removeprefix(f"{SECRET_EVENTS_PREFIX}.")

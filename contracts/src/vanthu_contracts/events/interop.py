@@ -21,6 +21,7 @@ from vanthu_contracts.events.common import AgencyCode
 from vanthu_contracts.events.registry import Channel, DocumentFacts, FileRef, OrganRef
 from vanthu_contracts.spec import event, job
 from vanthu_contracts.streams import EVENTS_STREAM, INTEROP_JOBS_STREAM, ConsumerSpec, register_consumer
+from vanthu_contracts.subjects import document_event_subjects
 
 __all__ = ["Channel", "FileRef", "OrganRef"]
 
@@ -312,10 +313,8 @@ ISSUED_CONSUMER = register_consumer(
         stream=EVENTS_STREAM.name,
         durable="interop_issued",
         service="interop",
-        filter_subjects=(
-            "vanthu.evt.registry.document.issued",
-            "vanthu.evt.secret.registry.document.issued",  # secret ones: delivered inside the province only
-        ),
+        # Secret documents' too: delivered inside the province only.
+        filter_subjects=document_event_subjects("registry.document.issued"),
         description="Dispatches issued documents: internal recipients over NATS, external over the axis",
     )
 )

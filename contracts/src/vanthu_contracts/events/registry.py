@@ -50,7 +50,7 @@ from datetime import date, datetime  # noqa: E402
 from enum import StrEnum  # noqa: E402
 
 from vanthu_contracts.events.common import Secrecy, Urgency  # noqa: E402
-from vanthu_contracts.subjects import event_subject, secret_event_subject  # noqa: E402
+from vanthu_contracts.subjects import document_event_subjects, event_subject, secret_event_subject  # noqa: E402
 
 
 class Channel(StrEnum):
@@ -306,10 +306,7 @@ INTEROP_RECEIVED_CONSUMER = register_consumer(
         stream=EVENTS_STREAM.name,
         durable="registry_interop_received",
         service="registry",
-        filter_subjects=(
-            event_subject("interop.document.received"),
-            secret_event_subject("interop.document.received"),  # delivered inside the province
-        ),
+        filter_subjects=document_event_subjects("interop.document.received"),
         description="Records electronic documents interop received (state received, or registered at once)",
     )
 )

@@ -22,7 +22,7 @@ from vanthu_contracts.events.common import AgencyCode, Secrecy, Urgency
 from vanthu_contracts.events.registry import Channel, FileRef, OrganRef
 from vanthu_contracts.spec import event
 from vanthu_contracts.streams import EVENTS_STREAM, ConsumerSpec, register_consumer
-from vanthu_contracts.subjects import event_subject, secret_event_subject
+from vanthu_contracts.subjects import document_event_subjects, event_subject
 
 
 class SenderStatus(StrEnum):
@@ -484,13 +484,10 @@ DOCUMENTS_CONSUMER = register_consumer(
         durable="routing_documents",
         service="routing",
         filter_subjects=(
-            event_subject("registry.document.registered"),
+            *document_event_subjects("registry.document.registered"),
             event_subject("registry.document.returned"),
-            event_subject("registry.document.issued"),
+            *document_event_subjects("registry.document.issued"),
             event_subject("registry.document.secret_granted"),
-            # The same events of secret documents (registry publishes those under secret.>).
-            secret_event_subject("registry.document.registered"),
-            secret_event_subject("registry.document.issued"),
         ),
         description="Registered documents open a handling; returned ones are refused (02); issued drafts close; "
         "secret grants say who sees a secret handling",

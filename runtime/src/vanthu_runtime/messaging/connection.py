@@ -65,11 +65,10 @@ async def connect_once(
     """
     import nats
 
-    errors: list[Exception] = []
-
-    async def keep_error(exc: Exception) -> None:
-        # Replaces nats-py's default callback, which logs every refused connection.
-        errors.append(exc)
+    async def quiet_error(exc: Exception) -> None:
+        # Replaces nats-py's default callback, which logs every refused connection as an error:
+        # the caller gets the failure itself (raised below), so it is only worth a debug line.
+        log.debug("NATS %s: %r", url, exc)
 
     auth: dict[str, str] = {}
     if creds_file:
@@ -84,7 +83,7 @@ async def connect_once(
             allow_reconnect=False,
             max_reconnect_attempts=1,
             reconnect_time_wait=0.1,
-            error_cb=keep_error,
+            error_cb=quiet_error,
             **auth,
         ),
         timeout=2 * timeout_s + 1,
